@@ -1,0 +1,134 @@
+// The host's configuration: tardis.conf's text in, settings out, every problem named.
+//
+// The format is `key = value` lines; `#` starts a comment. The key names are a contract
+// with operators and tests (SPEC.md "Host configuration"). A line that cannot be used
+// (no `=`, unknown key, bad value) is reported and ignored, so that key keeps its
+// default: a typo never takes a node's containers down.
+#ifndef TARDIS_CONFIG_HOST_CONFIG_H_
+#define TARDIS_CONFIG_HOST_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/strings/string_view.h>
+#include <absl/strings/strip.h>
+
+#include "tardis/log/level.h"
+
+namespace tardis {
+
+inline constexpr char kDefaultConfigPath[] = "/etc/tardis/tardis.conf";
+inline constexpr char kConfigPathVariable[] = "TARDIS_CONFIG";
+
+struct HostConfig {
+  std::string real_runc = "/usr/sbin/runc";
+  std::string log_file = "/var/log/tardis/tardis.log";
+  LogLevel log_level = LogLevel::kWarning;
+  std::string state_dir = "/run/tardis";
+  std::string checkpoint_base = "/var/lib/tardis/checkpoints";
+  // Empty means "the checkpoint base"; see AllowedRoots().
+  std::vector<std::string> allowed_roots;
+  std::string ctr = "ctr";
+  std::string containerd_address;  // empty: ctr's own default
+  int delete_wait_ms = 1000;
+  // The tardis-listen binary; empty means "beside the running tardis binary".
+  std::string tardis_listen;
+
+  std::vector<std::string> AllowedRoots() const {
+    return allowed_roots.empty() ? std::vector<std::string>{checkpoint_base} : allowed_roots;
+  }
+};
+
+struct ParsedHostConfig {
+  HostConfig config;
+  std::vector<std::string> problems;  // one line each, for the log
+};
+
+namespace host_config_internal {
+
+inline bool IsAbsolutePath(absl::string_view value) {
+  return !value.empty() && value.front() == '/';
+}
+
+// Applies one `key = value`; returns a problem, or "" when applied.
+inline std::string Apply(absl::string_view key, absl::string_view value, HostConfig* config) {
+  const auto absolute = [&](std::string* field) -> std::string {
+    if (!IsAbsolutePath(value)) return absl::StrCat(key, " must be an absolute path: ", value);
+    *field = std::string(value);
+    return "";
+  };
+  if (key == "real_runc") return absolute(&config->real_runc);
+  if (key == "log_file") return absolute(&config->log_file);
+  if (key == "state_dir") return absolute(&config->state_dir);
+  if (key == "checkpoint_base") return absolute(&config->checkpoint_base);
+  if (key == "tardis_listen") return absolute(&config->tardis_listen);
+  if (key == "log_level") {
+    const std::optional<LogLevel> level = ParseLogLevel(value);
+    if (!level) return absl::StrCat("log_level must be DEBUG, INFO, WARNING or ERROR: ", value);
+    config->log_level = *level;
+    return "";
+  }
+  if (key == "allowed_roots") {
+    std::vector<std::string> roots;
+    for (absl::string_view root : absl::StrSplit(value, ':', absl::SkipEmpty())) {
+      if (!IsAbsolutePath(root)) return absl::StrCat("allowed_roots entries must be absolute: ", root);
+      roots.emplace_back(root);
+    }
+    if (roots.empty()) return "allowed_roots is empty";
+    config->allowed_roots = std::move(roots);
+    return "";
+  }
+  if (key == "ctr") {
+    if (value.empty()) return "ctr is empty";
+    config->ctr = std::string(value);
+    return "";
+  }
+  if (key == "containerd_address") {
+    config->containerd_address = std::string(value);
+    return "";
+  }
+  if (key == "delete_wait_ms") {
+    int ms = 0;
+    if (!absl::SimpleAtoi(value, &ms) || ms < 0 || ms > 600000) {
+      return absl::StrCat("delete_wait_ms must be 0..600000: ", value);
+    }
+    config->delete_wait_ms = ms;
+    return "";
+  }
+  return absl::StrCat("unknown key: ", key);
+}
+
+}  // namespace host_config_internal
+
+inline ParsedHostConfig ParseHostConfig(absl::string_view text) {
+  ParsedHostConfig parsed;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    if (const size_t hash = line.find('#'); hash != absl::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    const size_t eq = line.find('=');
+    std::string problem;
+    if (eq == absl::string_view::npos) {
+      problem = absl::StrCat("expected `key = value`: ", line);
+    } else {
+      problem = host_config_internal::Apply(absl::StripAsciiWhitespace(line.substr(0, eq)),
+                                            absl::StripAsciiWhitespace(line.substr(eq + 1)),
+                                            &parsed.config);
+    }
+    if (!problem.empty()) {
+      parsed.problems.push_back(absl::StrCat("line ", number, ": ", problem, " (ignored)"));
+    }
+  }
+  return parsed;
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_CONFIG_HOST_CONFIG_H_

@@ -1,0 +1,104 @@
+#include "tardis/config/host_config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
+#include <absl/strings/str_replace.h>
+#include <gtest/gtest.h>
+
+#include "tardis/config/load_host_config.h"
+#include "tardis/testing/golden.h"
+
+namespace tardis {
+namespace {
+
+std::string Describe(const HostConfig& c) {
+  return absl::StrCat("real_runc=", c.real_runc, " log_file=", c.log_file,
+                      " log_level=", LogLevelName(c.log_level), " state_dir=", c.state_dir,
+                      " checkpoint_base=", c.checkpoint_base,
+                      " allowed_roots=", absl::StrJoin(c.AllowedRoots(), ":"), " ctr=", c.ctr,
+                      " containerd_address=", c.containerd_address,
+                      " delete_wait_ms=", c.delete_wait_ms, " tardis_listen=", c.tardis_listen);
+}
+
+// The fixture's escapes: \n, \t and \xNN.
+std::string Unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      if (text[i + 1] == 'n') { out += '\n'; ++i; continue; }
+      if (text[i + 1] == 't') { out += '\t'; ++i; continue; }
+      if (text[i + 1] == 'x' && i + 3 < text.size()) {
+        out += static_cast<char>(std::stoi(text.substr(i + 2, 2), nullptr, 16));
+        i += 3;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+TEST(HostConfigTest, GoldenCases) {
+  const auto cases = testing::ReadGoldenCases("testdata/config/host_config.golden");
+  ASSERT_GE(cases.size(), 6u);
+  for (const auto& c : cases) {
+    const ParsedHostConfig parsed = ParseHostConfig(Unescape(c["conf"]));
+    EXPECT_EQ(Describe(parsed.config), c["want"]) << "host_config.golden:" << c.line;
+    EXPECT_EQ(Escape(absl::StrJoin(parsed.problems, " | ")), c["problems"])
+        << "host_config.golden:" << c.line;
+  }
+}
+
+TEST(LoadHostConfigTest, MissingFileMeansDefaultsWithoutComplaint) {
+  const ParsedHostConfig loaded = LoadHostConfig(absl::StrCat(::testing::TempDir(), "/absent.conf"));
+  EXPECT_TRUE(loaded.problems.empty());
+  EXPECT_EQ(loaded.config.real_runc, "/usr/sbin/runc");
+}
+
+TEST(LoadHostConfigTest, UnreadableFileMeansDefaultsAndAProblem) {
+  // A directory cannot be read as a file.
+  const ParsedHostConfig loaded = LoadHostConfig(::testing::TempDir());
+  ASSERT_EQ(loaded.problems.size(), 1u);
+  EXPECT_NE(loaded.problems[0].find("using defaults"), std::string::npos) << loaded.problems[0];
+  EXPECT_EQ(loaded.config.state_dir, "/run/tardis");
+}
+
+TEST(LoadHostConfigTest, OversizedFileMeansDefaults) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/big.conf");
+  std::ofstream(path) << "log_level = DEBUG\n" << std::string(kMaxConfigBytes, '#');
+  const ParsedHostConfig loaded = LoadHostConfig(path);
+  EXPECT_EQ(loaded.problems.size(), 1u);
+  EXPECT_EQ(loaded.config.log_level, LogLevel::kWarning);
+}
+
+TEST(LoadHostConfigTest, PathComesFromTheEnvironment) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/env.conf");
+  std::ofstream(path) << "real_runc = /opt/runc\n";
+  ::setenv(kConfigPathVariable, path.c_str(), 1);
+  EXPECT_EQ(HostConfigPath(), path);
+  EXPECT_EQ(LoadHostConfig().config.real_runc, "/opt/runc");
+  ::setenv(kConfigPathVariable, "", 1);
+  EXPECT_EQ(HostConfigPath(), kDefaultConfigPath);
+  ::unsetenv(kConfigPathVariable);
+}
+
+}  // namespace
+}  // namespace tardis

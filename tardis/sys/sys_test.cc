@@ -1,0 +1,83 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include <absl/strings/str_cat.h>
+#include <gtest/gtest.h>
+
+#include "tardis/sys/exec.h"
+#include "tardis/sys/files.h"
+
+namespace tardis {
+namespace {
+
+std::string Temp(const std::string& name) { return absl::StrCat(::testing::TempDir(), "/", name); }
+
+TEST(FilesTest, ReadSmallFileReadsAndBounds) {
+  std::ofstream(Temp("f")) << "hello";
+  EXPECT_EQ(*ReadSmallFile(Temp("f"), 5), "hello");
+  EXPECT_TRUE(absl::IsOutOfRange(ReadSmallFile(Temp("f"), 4).status()));
+  EXPECT_TRUE(absl::IsNotFound(ReadSmallFile(Temp("absent"), 4).status()));
+}
+
+TEST(FilesTest, WriteFileAtomicallyReplacesAndLeavesNoTemporaries) {
+  const std::string path = Temp("atomic");
+  ASSERT_TRUE(WriteFileAtomically(path, "one").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "two", 0600).ok());
+  EXPECT_EQ(*ReadSmallFile(path, 100), "two");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(::access(absl::StrCat(path, ".tmp.", ::getpid()).c_str(), F_OK), 0);
+}
+
+TEST(FilesTest, WriteFileAtomicallyDoesNotFollowATemporarySymlink) {
+  const std::string path = Temp("victim-target");
+  const std::string temp = absl::StrCat(Temp("guarded"), ".tmp.", ::getpid());
+  ASSERT_EQ(::symlink(path.c_str(), temp.c_str()), 0);
+  EXPECT_FALSE(WriteFileAtomically(Temp("guarded"), "x").ok());
+  EXPECT_NE(::access(path.c_str(), F_OK), 0) << "wrote through a symlink";
+  ::unlink(temp.c_str());
+}
+
+TEST(FilesTest, MakeDirectoriesIsIdempotentAndRefusesFiles) {
+  const std::string dir = Temp("a/b/c");
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  ASSERT_TRUE(MakeDirectories(dir).ok());
+  std::ofstream(Temp("plain")) << "x";
+  EXPECT_FALSE(MakeDirectories(Temp("plain")).ok());
+  EXPECT_FALSE(MakeDirectories(Temp("plain/sub")).ok());
+}
+
+TEST(ExecTest, RunReportsExitCodesAndSignals) {
+  EXPECT_EQ(RunProgram("/bin/sh", {"-c", "exit 7"})->exit_code, 7);
+  EXPECT_EQ(RunProgram("/bin/sh", {"-c", "kill -9 $$"})->exit_code, 128 + 9);
+  EXPECT_FALSE(RunProgram("/nonexistent/binary", {}).ok());
+}
+
+TEST(ExecTest, RunCapturesStdout) {
+  const auto result = RunProgram("/bin/sh", {"-c", "echo out; echo err >&2"},
+                          {.capture_stdout = true, .quiet_stderr = true});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stdout_text, "out\n");
+}
+
+TEST(ExecTest, ResolveExecutableSearchesPath) {
+  EXPECT_EQ(ResolveExecutable("/x/y"), "/x/y");
+  EXPECT_FALSE(ResolveExecutable("sh").empty());
+  EXPECT_EQ(ResolveExecutable("no-such-program-anywhere"), "");
+}
+
+TEST(ExecTest, SameFileFollowsLinks) {
+  const std::string target = Temp("target"), link = Temp("link");
+  std::ofstream(target) << "x";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_TRUE(SameFile(target, link));
+  EXPECT_FALSE(SameFile(target, "/bin/sh"));
+  EXPECT_FALSE(SameFile(target, Temp("absent")));
+}
+
+}  // namespace
+}  // namespace tardis
