@@ -167,8 +167,7 @@ inline bool ParseOptions(absl::Span<const OptionSpec> specs, const std::vector<T
     }
     Option option;
     option.spec = spec;
-    option.position = token.position;
-    option.tokens.emplace_back(s);
+    option.written.push_back({std::string(s), token.position});
     ++*next;
     if (spec->kind == ValueKind::kBool) {
       const std::optional<bool> value = inline_value ? ParseGoBool(*inline_value) : true;
@@ -182,7 +181,7 @@ inline bool ParseOptions(absl::Span<const OptionSpec> specs, const std::vector<T
         option.value = std::string(*inline_value);
       } else if (*next < tokens.size()) {
         option.value = std::string(tokens[*next].text);
-        option.tokens.emplace_back(tokens[*next].text);
+        option.written.push_back({option.value, tokens[*next].position});
         ++*next;
       } else {
         *problem = absl::StrCat("option needs a value: ", s);

@@ -22,23 +22,23 @@ namespace tardis::runc {
 // container id (or the `--` that precedes it).
 inline constexpr int kAdded = -1;
 
+// A token that is not an option's: the command name, `--`, the container id, or an
+// argument after it. Also each word an option was written with.
+struct Word {
+  std::string text;
+  int position = kAdded;
+};
+
 struct Option {
   const OptionSpec* spec = nullptr;  // its entry in grammar.h
   // The value runc will use: the text for value options, "true" or "false" for booleans.
   std::string value;
-  // Exactly as written: {"--bundle", "/b"}, {"-b=/b"}, {"--detach"}, ...
-  std::vector<std::string> tokens;
-  int position = kAdded;
+  // Exactly as written ({"--bundle", "/b"}, {"-b=/b"}, {"--detach"}), each word with its
+  // own position: runc's reordering can take a value from a word written before the flag.
+  std::vector<Word> written;
 
   absl::string_view name() const { return spec->name; }
   bool enabled() const { return value == "true"; }
-};
-
-// A token that is not an option: the command name, `--`, the container id, or an
-// argument after it.
-struct Word {
-  std::string text;
-  int position = kAdded;
 };
 
 struct Invocation {
@@ -90,15 +90,15 @@ struct Invocation {
 inline Option MakeOption(const OptionSpec& spec, std::string value = "true") {
   Option option;
   option.spec = &spec;
-  option.tokens.push_back("--" + std::string(spec.name));
-  if (spec.kind != ValueKind::kBool) option.tokens.push_back(value);
+  option.written.push_back({"--" + std::string(spec.name), kAdded});
+  if (spec.kind != ValueKind::kBool) option.written.push_back({value, kAdded});
   option.value = std::move(value);
   return option;
 }
 
 // The argv (without the program name) that `invocation` stands for.
 inline std::vector<std::string> Rebuild(const Invocation& invocation) {
-  // Sort keys: an original part keeps 2*position. An added command option goes just
+  // Sort keys: an original word keeps 2*position. An added word of the command goes just
   // before the command's `--` or its id (2*anchor-1), or last when neither exists; an
   // added global option goes first.
   int anchor = 1 << 29;
@@ -107,43 +107,26 @@ inline std::vector<std::string> Rebuild(const Invocation& invocation) {
       if (w.position != kAdded) anchor = std::min(anchor, w.position);
     }
   }
-  const auto key = [&](int position, int added_key) {
-    return position == kAdded ? added_key : 2 * position;
+  std::vector<std::pair<int, const std::string*>> keyed;
+  const auto add = [&](const Word& w, int added_key) {
+    keyed.emplace_back(w.position == kAdded ? added_key : 2 * w.position, &w.text);
   };
-
-  struct Part {
-    int key;
-    const std::vector<std::string>* tokens;  // an option's tokens, or
-    const std::string* word;                 // a single word
-  };
-  std::vector<Part> parts;
   for (const Option& o : invocation.global_options) {
-    parts.push_back({key(o.position, -1), &o.tokens, nullptr});
+    for (const Word& w : o.written) add(w, -1);
   }
+  for (const Word& w : invocation.global_separator) add(w, -1);
+  if (invocation.has_command()) add(invocation.command, -1);
   for (const Option& o : invocation.options) {
-    parts.push_back({key(o.position, 2 * anchor - 1), &o.tokens, nullptr});
+    for (const Word& w : o.written) add(w, 2 * anchor - 1);
   }
-  const auto add_words = [&](const std::vector<Word>& words) {
-    for (const Word& w : words) parts.push_back({key(w.position, 2 * anchor - 1), nullptr, &w.text});
-  };
-  add_words(invocation.global_separator);
-  if (invocation.has_command()) {
-    parts.push_back({key(invocation.command.position, -1), nullptr, &invocation.command.text});
+  for (const auto* words : {&invocation.separator, &invocation.container_id, &invocation.args}) {
+    for (const Word& w : *words) add(w, 2 * anchor - 1);
   }
-  add_words(invocation.separator);
-  add_words(invocation.container_id);
-  add_words(invocation.args);
-  std::stable_sort(parts.begin(), parts.end(),
-                   [](const Part& a, const Part& b) { return a.key < b.key; });
-
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> argv;
-  for (const Part& part : parts) {
-    if (part.tokens != nullptr) {
-      argv.insert(argv.end(), part.tokens->begin(), part.tokens->end());
-    } else {
-      argv.push_back(*part.word);
-    }
-  }
+  argv.reserve(keyed.size());
+  for (const auto& [key, text] : keyed) argv.push_back(*text);
   return argv;
 }
 
