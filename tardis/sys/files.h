@@ -54,14 +54,19 @@ inline absl::Status WriteAll(int fd, absl::string_view data, absl::string_view w
   return absl::OkStatus();
 }
 
-inline void FsyncDirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash);
+// Makes a directory's entries (creations, renames, removals) durable.
+inline void FsyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     ::fsync(fd);
     ::close(fd);
   }
+}
+
+// The same for the directory holding `path`.
+inline void FsyncDirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  FsyncDirectory(slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
 // Replaces `path` with `content` so that a reader, or a crash at any moment, sees
