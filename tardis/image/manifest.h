@@ -1,0 +1,151 @@
+// Tardis's own record of an image: what it holds, with sizes and checksums. Written
+// last, so an image without one was never finished. Read back from storage that other
+// nodes (and whoever else can write there) share, so parsing trusts nothing.
+#ifndef TARDIS_IMAGE_MANIFEST_H_
+#define TARDIS_IMAGE_MANIFEST_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/strings/match.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_split.h>
+#include <absl/strings/string_view.h>
+#include <nlohmann/json.hpp>
+
+namespace tardis {
+
+inline constexpr char kManifestName[] = "manifest.json";
+inline constexpr char kRootfsArchiveName[] = "rootfs.tar";
+inline constexpr char kCriuDirName[] = "criu";
+inline constexpr char kManifestFormat[] = "tardis-image";
+inline constexpr int kManifestVersion = 1;
+inline constexpr size_t kMaxManifestFiles = 100000;
+
+struct ImageFile {
+  std::string path;  // relative to the image directory, e.g. "criu/pages-1.img"
+  uint64_t bytes = 0;
+  std::string xxh3_128;
+
+  bool operator==(const ImageFile&) const = default;
+};
+
+struct Manifest {
+  std::string ns;
+  std::string id;
+  int64_t created_unix_nanos = 0;
+  // Checkpoint options the restore must repeat (see runc/restore_argv.h).
+  std::vector<std::string> restore_options;
+  ImageFile rootfs;               // the upperdir archive
+  std::vector<ImageFile> criu;    // every file runc and CRIU wrote, dump.log included
+
+  bool operator==(const Manifest&) const = default;
+};
+
+inline nlohmann::json ImageFileJson(const ImageFile& file) {
+  return {{"path", file.path}, {"bytes", file.bytes}, {"xxh3_128", file.xxh3_128}};
+}
+
+inline std::string SerializeManifest(const Manifest& manifest) {
+  nlohmann::json criu = nlohmann::json::array();
+  for (const ImageFile& file : manifest.criu) criu.push_back(ImageFileJson(file));
+  return nlohmann::json{{"format", kManifestFormat},
+                        {"version", kManifestVersion},
+                        {"namespace", manifest.ns},
+                        {"id", manifest.id},
+                        {"created_unix_nanos", manifest.created_unix_nanos},
+                        {"restore_options", manifest.restore_options},
+                        {"rootfs", ImageFileJson(manifest.rootfs)},
+                        {"criu", criu}}
+             .dump(1) +
+         "\n";
+}
+
+namespace manifest_internal {
+
+// A path inside the image: relative, normalized, no "." or ".." parts.
+inline bool IsPlainRelativePath(absl::string_view path) {
+  if (path.empty() || path.size() > 4096 || path.front() == '/') return false;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+    if (part.find('\0') != absl::string_view::npos) return false;
+  }
+  return true;
+}
+
+inline bool IsHexDigest(absl::string_view text) {
+  if (text.size() != 32) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+inline absl::StatusOr<ImageFile> ParseImageFile(const nlohmann::json& json) {
+  if (!json.is_object()) return absl::DataLossError("file entry is not an object");
+  const auto path = json.find("path");
+  const auto bytes = json.find("bytes");
+  const auto digest = json.find("xxh3_128");
+  if (path == json.end() || !path->is_string() || bytes == json.end() ||
+      !bytes->is_number_unsigned() || digest == json.end() || !digest->is_string()) {
+    return absl::DataLossError("file entry needs path, bytes and xxh3_128");
+  }
+  ImageFile file{path->get<std::string>(), bytes->get<uint64_t>(), digest->get<std::string>()};
+  if (!IsPlainRelativePath(file.path)) return absl::DataLossError(absl::StrCat("bad path: ", file.path));
+  if (!IsHexDigest(file.xxh3_128)) return absl::DataLossError(absl::StrCat("bad checksum for ", file.path));
+  return file;
+}
+
+}  // namespace manifest_internal
+
+inline absl::StatusOr<Manifest> ParseManifest(absl::string_view text) {
+  using namespace manifest_internal;
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return absl::DataLossError("manifest is not JSON");
+  const auto field = [&](const char* key) { return json.find(key); };
+  if (field("format") == json.end() || *field("format") != kManifestFormat) {
+    return absl::DataLossError("not a Tardis image manifest");
+  }
+  if (field("version") == json.end() || !field("version")->is_number_integer() ||
+      field("version")->get<int64_t>() != kManifestVersion) {
+    return absl::DataLossError("unsupported manifest version");
+  }
+  Manifest manifest;
+  const auto ns = field("namespace"), id = field("id"), created = field("created_unix_nanos");
+  const auto options = field("restore_options"), rootfs = field("rootfs"), criu = field("criu");
+  if (ns == json.end() || !ns->is_string() || id == json.end() || !id->is_string() ||
+      created == json.end() || !created->is_number_integer() || options == json.end() ||
+      !options->is_array() || rootfs == json.end() || criu == json.end() || !criu->is_array()) {
+    return absl::DataLossError("manifest is missing fields");
+  }
+  manifest.ns = ns->get<std::string>();
+  manifest.id = id->get<std::string>();
+  manifest.created_unix_nanos = created->get<int64_t>();
+  for (const nlohmann::json& option : *options) {
+    if (!option.is_string()) return absl::DataLossError("restore option is not a string");
+    manifest.restore_options.push_back(option.get<std::string>());
+  }
+  absl::StatusOr<ImageFile> archive = ParseImageFile(*rootfs);
+  if (!archive.ok()) return archive.status();
+  if (archive->path != kRootfsArchiveName) return absl::DataLossError("unexpected rootfs archive name");
+  manifest.rootfs = *archive;
+  if (criu->size() > kMaxManifestFiles) return absl::DataLossError("too many files");
+  std::set<std::string> seen;
+  for (const nlohmann::json& entry : *criu) {
+    absl::StatusOr<ImageFile> file = ParseImageFile(entry);
+    if (!file.ok()) return file.status();
+    if (!absl::StartsWith(file->path, absl::StrCat(kCriuDirName, "/"))) {
+      return absl::DataLossError(absl::StrCat("CRIU file outside criu/: ", file->path));
+    }
+    if (!seen.insert(file->path).second) return absl::DataLossError(absl::StrCat("listed twice: ", file->path));
+    manifest.criu.push_back(*std::move(file));
+  }
+  return manifest;
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_IMAGE_MANIFEST_H_

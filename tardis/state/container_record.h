@@ -1,0 +1,101 @@
+// What Tardis remembers about an opted-in container between runc calls, and how it is
+// written down (JSON). Parsing is defensive: the state dir is root's, but a half-written
+// or foreign file must read as "nothing recorded", never crash a runc call.
+#ifndef TARDIS_STATE_CONTAINER_RECORD_H_
+#define TARDIS_STATE_CONTAINER_RECORD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <absl/status/statusor.h>
+#include <absl/strings/string_view.h>
+#include <nlohmann/json.hpp>
+
+namespace tardis {
+
+// Recorded at create for every opted-in container: where its image lives (already
+// confined to the allowed roots) and, in shared-filesystem mode, its work directory.
+struct ContainerRecord {
+  std::string image_dir;
+  std::string work_dir;  // empty unless shared-filesystem mode
+  std::string bundle;
+  // When the record was made: an exit event older than this belongs to an earlier
+  // container with the same id, and the listener drops it.
+  int64_t created_unix_nanos = 0;
+};
+
+// Recorded by tardis-listen when the container's own process exits.
+struct ExitRecord {
+  int64_t exit_status = 0;  // containerd's uint32, whole
+  int64_t exited_at_unix_nanos = 0;  // from the event's payload
+  int64_t event_unix_nanos = 0;      // the event line's timestamp
+  int64_t recorded_unix_nanos = 0;   // when the listener wrote this record
+};
+
+inline std::string SerializeContainerRecord(const ContainerRecord& record) {
+  return nlohmann::json{{"image_dir", record.image_dir},
+                        {"work_dir", record.work_dir},
+                        {"bundle", record.bundle},
+                        {"created_unix_nanos", record.created_unix_nanos}}
+      .dump();
+}
+
+inline std::string SerializeExitRecord(const ExitRecord& record) {
+  return nlohmann::json{{"exit_status", record.exit_status},
+                        {"exited_at_unix_nanos", record.exited_at_unix_nanos},
+                        {"event_unix_nanos", record.event_unix_nanos},
+                        {"recorded_unix_nanos", record.recorded_unix_nanos}}
+      .dump();
+}
+
+namespace record_internal {
+
+inline bool GetString(const nlohmann::json& json, const char* key, std::string* out) {
+  const auto it = json.find(key);
+  if (it == json.end() || !it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+inline bool GetInt(const nlohmann::json& json, const char* key, int64_t* out) {
+  const auto it = json.find(key);
+  if (it == json.end() || !it->is_number_integer()) return false;
+  *out = it->get<int64_t>();
+  return true;
+}
+
+}  // namespace record_internal
+
+inline absl::StatusOr<ContainerRecord> ParseContainerRecord(absl::string_view text) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  ContainerRecord record;
+  if (json.is_discarded() || !json.is_object() ||
+      !record_internal::GetString(json, "image_dir", &record.image_dir) ||
+      !record_internal::GetString(json, "work_dir", &record.work_dir) ||
+      !record_internal::GetString(json, "bundle", &record.bundle) ||
+      !record_internal::GetInt(json, "created_unix_nanos", &record.created_unix_nanos) ||
+      record.image_dir.empty()) {
+    return absl::DataLossError("container record is malformed");
+  }
+  return record;
+}
+
+inline absl::StatusOr<ExitRecord> ParseExitRecord(absl::string_view text) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  ExitRecord record;
+  int64_t status = 0;
+  if (json.is_discarded() || !json.is_object() ||
+      !record_internal::GetInt(json, "exit_status", &status) || status < 0 || status > 0xffffffffLL ||
+      !record_internal::GetInt(json, "exited_at_unix_nanos", &record.exited_at_unix_nanos) ||
+      !record_internal::GetInt(json, "event_unix_nanos", &record.event_unix_nanos) ||
+      !record_internal::GetInt(json, "recorded_unix_nanos", &record.recorded_unix_nanos)) {
+    return absl::DataLossError("exit record is malformed");
+  }
+  record.exit_status = status;
+  return record;
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_STATE_CONTAINER_RECORD_H_

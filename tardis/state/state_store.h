@@ -1,0 +1,156 @@
+// The per-container state shared by concurrent runc calls and the listener, under
+// `<state_dir>/containers/<namespace>/<id>/`:
+//   record.json   the container is opted in, and where its image lives (create)
+//   skip-start    the next start must not call runc (a restore already started it)
+//   skip-resume   the next resume must not call runc (the checkpoint stopped it)
+//   exit.json     its own process's exit code (tardis-listen)
+//
+// Every change is one atomic filesystem operation, so concurrent callers and crashes
+// at any moment leave a readable state: flags are created with O_EXCL and consumed by
+// unlink (only one caller can succeed); records are replaced by rename; a container is
+// forgotten by renaming its directory away before deleting it. The listener writes into
+// an existing directory only, so an exit arriving after `delete` cannot resurrect it.
+#ifndef TARDIS_STATE_STATE_STORE_H_
+#define TARDIS_STATE_STATE_STORE_H_
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/strings/str_cat.h>
+
+#include "tardis/archive/remove_tree.h"
+#include "tardis/state/container_record.h"
+#include "tardis/sys/errno_status.h"
+#include "tardis/sys/files.h"
+
+namespace tardis {
+
+enum class Flag { kSkipStart, kSkipResume };
+
+inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
+
+// One container's state. Namespace and id must already be validated identifiers.
+class ContainerState {
+ public:
+  ContainerState(std::string containers_dir, std::string ns, std::string id)
+      : containers_dir_(std::move(containers_dir)),
+        dir_(absl::StrCat(containers_dir_, "/", ns, "/", id)),
+        ns_(std::move(ns)),
+        id_(std::move(id)) {}
+
+  const std::string& dir() const { return dir_; }
+
+  // Starts the container's state afresh (whatever an earlier container with the same id
+  // left behind is dropped) and records that it is opted in.
+  absl::Status Record(const ContainerRecord& record) {
+    if (absl::Status forgot = Forget(); !forgot.ok()) return forgot;
+    if (absl::Status made = MakeDirectories(dir_, 0700); !made.ok()) return made;
+    return WriteFileAtomically(Path("record.json"), SerializeContainerRecord(record), 0600);
+  }
+
+  // The record, or nullopt when the container is not opted in (or its record is
+  // unreadable, which is treated the same way: Tardis then leaves it alone).
+  std::optional<ContainerRecord> Recorded() const {
+    absl::StatusOr<std::string> text = ReadSmallFile(Path("record.json"), kMaxStateFileBytes);
+    if (!text.ok()) return std::nullopt;
+    absl::StatusOr<ContainerRecord> record = ParseContainerRecord(*text);
+    if (!record.ok()) return std::nullopt;
+    return *record;
+  }
+
+  absl::Status Set(Flag flag) {
+    const std::string path = Path(FlagName(flag));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno != EEXIST) return ErrnoStatus(errno, absl::StrCat("create ", path));
+    if (fd >= 0) ::close(fd);
+    FsyncDirectoryOf(path);
+    return absl::OkStatus();
+  }
+
+  // True exactly once per Set(): whoever removes the flag owns it.
+  bool Consume(Flag flag) {
+    const std::string path = Path(FlagName(flag));
+    if (::unlink(path.c_str()) != 0) return false;
+    FsyncDirectoryOf(path);
+    return true;
+  }
+
+  // Only for a container that is opted in (its directory exists): NotFound otherwise.
+  absl::Status RecordExit(const ExitRecord& exit) {
+    struct stat st;
+    if (::stat(Path("record.json").c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat(ns_, "/", id_, " is not an opted-in container"));
+    }
+    return WriteFileAtomically(Path("exit.json"), SerializeExitRecord(exit), 0600);
+  }
+
+  std::optional<ExitRecord> Exit() const {
+    absl::StatusOr<std::string> text = ReadSmallFile(Path("exit.json"), kMaxStateFileBytes);
+    if (!text.ok()) return std::nullopt;
+    absl::StatusOr<ExitRecord> exit = ParseExitRecord(*text);
+    if (!exit.ok()) return std::nullopt;
+    return *exit;
+  }
+
+  absl::Status ForgetExit() {
+    if (::unlink(Path("exit.json").c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, absl::StrCat("remove ", Path("exit.json")));
+    }
+    return absl::OkStatus();
+  }
+
+  // Drops everything remembered about the container. The directory disappears in one
+  // rename; deleting what it held comes after.
+  absl::Status Forget() {
+    struct timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const std::string doomed = absl::StrCat(containers_dir_, "/.forgotten.", ns_, ".", id_, ".",
+                                            ::getpid(), ".", now.tv_sec, now.tv_nsec);
+    if (::rename(dir_.c_str(), doomed.c_str()) != 0) {
+      if (errno == ENOENT) return absl::OkStatus();
+      return ErrnoStatus(errno, absl::StrCat("forget ", dir_));
+    }
+    return RemoveTree(doomed);
+  }
+
+  // A scratch directory of this container's own (restore logs).
+  std::string ScratchDir(absl::string_view name) const { return Path(name); }
+
+ private:
+  static absl::string_view FlagName(Flag flag) {
+    return flag == Flag::kSkipStart ? "skip-start" : "skip-resume";
+  }
+  std::string Path(absl::string_view name) const { return absl::StrCat(dir_, "/", name); }
+
+  std::string containers_dir_;
+  std::string dir_;
+  std::string ns_;
+  std::string id_;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+
+  const std::string& state_dir() const { return state_dir_; }
+  std::string containers_dir() const { return absl::StrCat(state_dir_, "/containers"); }
+
+  ContainerState For(const std::string& ns, const std::string& id) const {
+    return ContainerState(containers_dir(), ns, id);
+  }
+
+ private:
+  std::string state_dir_;
+};
+
+}  // namespace tardis
+
+#endif  // TARDIS_STATE_STATE_STORE_H_

@@ -1,0 +1,138 @@
+#include "tardis/state/state_store.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <absl/strings/str_cat.h>
+#include <gtest/gtest.h>
+
+namespace tardis {
+namespace {
+
+class StateStoreTest : public ::testing::Test {
+ protected:
+  std::string dir_ = absl::StrCat(::testing::TempDir(), "/state-", ::getpid(), "-",
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  StateStore store_{dir_};
+};
+
+TEST_F(StateStoreTest, NothingIsRecordedForAStranger) {
+  ContainerState state = store_.For("default", "c1");
+  EXPECT_FALSE(state.Recorded());
+  EXPECT_FALSE(state.Exit());
+  EXPECT_FALSE(state.Consume(Flag::kSkipStart));
+  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0})));
+  EXPECT_TRUE(state.Forget().ok());
+}
+
+TEST_F(StateStoreTest, RecordFlagsExitForget) {
+  ContainerState state = store_.For("default", "c1");
+  const ContainerRecord record{"/ckpt/default/c1", "/nfs/work/default/c1", "/b/c1", 42};
+  ASSERT_TRUE(state.Record(record).ok());
+  ASSERT_TRUE(state.Recorded());
+  EXPECT_EQ(state.Recorded()->image_dir, "/ckpt/default/c1");
+  EXPECT_EQ(state.Recorded()->work_dir, "/nfs/work/default/c1");
+  EXPECT_EQ(state.Recorded()->created_unix_nanos, 42);
+
+  ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());
+  ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());  // setting twice is still one skip
+  EXPECT_FALSE(state.Consume(Flag::kSkipResume));
+  EXPECT_TRUE(state.Consume(Flag::kSkipStart));
+  EXPECT_FALSE(state.Consume(Flag::kSkipStart));
+
+  ASSERT_TRUE(state.RecordExit({.exit_status = 137, .exited_at_unix_nanos = 5}).ok());
+  ASSERT_TRUE(state.Exit());
+  EXPECT_EQ(state.Exit()->exit_status, 137);
+  ASSERT_TRUE(state.RecordExit({.exit_status = 0}).ok());  // the latest wins
+  EXPECT_EQ(state.Exit()->exit_status, 0);
+  ASSERT_TRUE(state.ForgetExit().ok());
+  EXPECT_FALSE(state.Exit());
+
+  ASSERT_TRUE(state.Forget().ok());
+  EXPECT_FALSE(state.Recorded());
+  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0})));
+  EXPECT_EQ(::access(state.dir().c_str(), F_OK), -1);
+}
+
+TEST_F(StateStoreTest, RecordStartsAfresh) {
+  ContainerState state = store_.For("default", "c1");
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(state.Set(Flag::kSkipResume).ok());
+  ASSERT_TRUE(state.RecordExit({.exit_status = 3}).ok());
+  ASSERT_TRUE(state.Record({"/a2", "", "/b", 2}).ok());
+  EXPECT_EQ(state.Recorded()->image_dir, "/a2");
+  EXPECT_FALSE(state.Consume(Flag::kSkipResume));
+  EXPECT_FALSE(state.Exit());
+}
+
+TEST_F(StateStoreTest, ContainersAreKeyedByNamespaceAndId) {
+  ASSERT_TRUE(store_.For("ns1", "c").Record({"/one", "", "/b", 1}).ok());
+  ASSERT_TRUE(store_.For("ns2", "c").Record({"/two", "", "/b", 1}).ok());
+  ASSERT_TRUE(store_.For("ns1", "c1").Record({"/three", "", "/b", 1}).ok());
+  EXPECT_EQ(store_.For("ns1", "c").Recorded()->image_dir, "/one");
+  EXPECT_EQ(store_.For("ns2", "c").Recorded()->image_dir, "/two");
+  ASSERT_TRUE(store_.For("ns1", "c").Forget().ok());
+  EXPECT_TRUE(store_.For("ns1", "c1").Recorded());
+  EXPECT_TRUE(store_.For("ns2", "c").Recorded());
+}
+
+TEST_F(StateStoreTest, MalformedFilesReadAsNothingRecorded) {
+  ContainerState state = store_.For("default", "c1");
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/record.json"), "{\"image_dir\": 5}").ok());
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/exit.json"), "not json").ok());
+  EXPECT_FALSE(state.Recorded());
+  EXPECT_FALSE(state.Exit());
+}
+
+// Many processes race to consume one flag: exactly one wins, every time.
+TEST_F(StateStoreTest, ExactlyOneConcurrentConsumerWins) {
+  constexpr int kRounds = 50, kRacers = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    ContainerState state = store_.For("default", absl::StrCat("c", round));
+    ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+    ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());
+    pid_t racers[kRacers];
+    for (pid_t& racer : racers) {
+      racer = ::fork();
+      if (racer == 0) ::_exit(state.Consume(Flag::kSkipStart) ? 1 : 0);
+    }
+    int winners = 0;
+    for (pid_t racer : racers) {
+      int status = 0;
+      ::waitpid(racer, &status, 0);
+      winners += WEXITSTATUS(status);
+    }
+    EXPECT_EQ(winners, 1) << "round " << round;
+  }
+}
+
+// Writers replacing the exit record while readers read: a reader sees a whole record,
+// never a torn one.
+TEST_F(StateStoreTest, ReadersNeverSeeATornExitRecord) {
+  ContainerState state = store_.For("default", "c1");
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(state.RecordExit({.exit_status = 1}).ok());
+  const pid_t writer = ::fork();
+  if (writer == 0) {
+    for (int i = 0; i < 300; ++i) {
+      (void)state.RecordExit({.exit_status = 1 + i % 200, .exited_at_unix_nanos = i, .event_unix_nanos = i});
+    }
+    ::_exit(0);
+  }
+  int reads = 0;
+  while (true) {
+    int status = 0;
+    if (::waitpid(writer, &status, WNOHANG) == writer) break;
+    const std::optional<ExitRecord> exit = state.Exit();
+    ASSERT_TRUE(exit.has_value()) << "torn or missing record after " << reads << " reads";
+    EXPECT_GE(exit->exit_status, 1);
+    ++reads;
+  }
+  EXPECT_GT(reads, 0);
+}
+
+}  // namespace
+}  // namespace tardis
