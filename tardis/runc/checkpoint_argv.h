@@ -1,0 +1,28 @@
+// CheckpointIntoImage(): the runc checkpoint Tardis runs in place of containerd's.
+//
+// The image goes to Tardis's staging directory instead of containerd's temporary one.
+// --work-path goes, so CRIU's dump.log lands in the image (it is part of what makes an
+// image valid). --leave-running goes, so the container stops with its checkpoint and
+// cannot drift from it. Every other option (--file-locks, --tcp-established, ...) and
+// every global option stays as containerd wrote it.
+#ifndef TARDIS_RUNC_CHECKPOINT_ARGV_H_
+#define TARDIS_RUNC_CHECKPOINT_ARGV_H_
+
+#include <string>
+
+#include "tardis/runc/grammar.h"
+#include "tardis/runc/invocation.h"
+
+namespace tardis::runc {
+
+inline Invocation CheckpointIntoImage(Invocation checkpoint, const std::string& image_path) {
+  checkpoint.Remove("image-path");
+  checkpoint.Remove("work-path");
+  checkpoint.Remove("leave-running");
+  checkpoint.options.push_back(MakeOption(*FindOption(kCheckpointOptions, "image-path"), image_path));
+  return checkpoint;
+}
+
+}  // namespace tardis::runc
+
+#endif  // TARDIS_RUNC_CHECKPOINT_ARGV_H_
