@@ -1,0 +1,140 @@
+// checkpoint: save an opted-in container so it can be restored, on this node or another.
+//
+//   1. make sure it is frozen (containerd pauses it first; if not, Tardis does, and
+//      thaws it again if anything fails), so its files are quiet;
+//   2. archive its upperdir into a new staging image beside the current one;
+//   3. run runc's own checkpoint into that staging image, without --work-path (dump.log
+//      lands in the image) and without --leave-running (the container stops, so it cannot
+//      drift from its checkpoint);
+//   4. seal the image (manifest with checksums, written last) and publish it atomically;
+//   5. remember that containerd's resume after this checkpoint is to be skipped.
+// Before runc runs, any failure hands containerd's checkpoint to runc unchanged. If runc
+// fails, its status is returned and the previous image stays.
+#ifndef TARDIS_LIFECYCLE_CHECKPOINT_H_
+#define TARDIS_LIFECYCLE_CHECKPOINT_H_
+
+#include <ctime>
+#include <string>
+
+#include <absl/strings/str_cat.h>
+
+#include "tardis/archive/pack.h"
+#include "tardis/archive/remove_tree.h"
+#include "tardis/image/image_store.h"
+#include "tardis/image/manifest.h"
+#include "tardis/lifecycle/handler.h"
+#include "tardis/lifecycle/identity.h"
+#include "tardis/lifecycle/runc_status.h"
+#include "tardis/lifecycle/upperdir.h"
+#include "tardis/runc/checkpoint_argv.h"
+#include "tardis/runc/restore_argv.h"
+#include "tardis/sys/clock.h"
+
+namespace tardis {
+
+namespace checkpoint_internal {
+
+// Undoes what a checkpoint did before it gave up: the staging image, and a freeze of
+// Tardis's own making.
+class CheckpointAttempt {
+ public:
+  CheckpointAttempt(const Node& node, const runc::Invocation& call) : node_(node), call_(call) {}
+  ~CheckpointAttempt() {
+    if (!staging_.empty()) (void)RemoveTree(staging_);
+    if (paused_by_us_) (void)QueryRunc(node_, call_, {"resume", call_.id()});
+  }
+  void set_staging(std::string staging) { staging_ = std::move(staging); }
+  void set_paused_by_us() { paused_by_us_ = true; }
+  // CRIU stopped the container: there is nothing left to thaw.
+  void ContainerStopped() { paused_by_us_ = false; }
+  // The staging image became the published one.
+  void Published() { staging_.clear(); }
+
+ private:
+  const Node& node_;
+  const runc::Invocation& call_;
+  std::string staging_;
+  bool paused_by_us_ = false;
+};
+
+
+}  // namespace checkpoint_internal
+
+inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) {
+  using checkpoint_internal::CheckpointAttempt;
+  if (!HasValidIdentity(call)) return Outcome::PassThrough();
+  ContainerState state = node.state.For(call.ns, call.id());
+  const std::optional<ContainerRecord> record = state.Recorded();
+  if (!record) return Outcome::PassThrough();
+  const std::string who = absl::StrCat(call.ns, "/", call.id());
+  const auto give_up = [&](absl::string_view what, const absl::Status& why) {
+    node.log.Error(who, ": checkpoint: ", what, ": ", why.message(),
+                   "; passing containerd's checkpoint to runc unchanged");
+    return Outcome::PassThrough();
+  };
+
+  absl::StatusOr<std::string> upperdir = UpperdirOfBundle(record->bundle);
+  if (!upperdir.ok()) return give_up("finding the upperdir", upperdir.status());
+
+  CheckpointAttempt attempt(node, call);
+  absl::StatusOr<std::string> staging = CreateStaging(record->image_dir);
+  if (!staging.ok()) return give_up("creating the staging image", staging.status());
+  attempt.set_staging(*staging);
+
+  absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
+  if (!status.ok()) return give_up("reading the container's status", status.status());
+  if (*status == "running") {
+    absl::StatusOr<RunResult> paused = QueryRunc(node, call, {"pause", call.id()});
+    if (!paused.ok() || paused->exit_code != 0) {
+      return give_up("pausing", paused.ok() ? absl::InternalError("runc pause failed") : paused.status());
+    }
+    attempt.set_paused_by_us();
+  } else if (*status != "paused") {
+    return give_up("checking the container", absl::FailedPreconditionError(absl::StrCat("it is ", *status)));
+  }
+
+  const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
+  absl::StatusOr<PackResult> packed = PackUpperdir(*upperdir, archive);
+  if (!packed.ok()) return give_up("archiving the upperdir", packed.status());
+  for (const std::string& note : packed->notes) node.log.Warning(who, ": checkpoint: ", note);
+
+  const runc::Invocation dump =
+      runc::CheckpointIntoImage(call, absl::StrCat(*staging, "/", kCriuDirName));
+  absl::StatusOr<int> code = RunRunc(node, dump);
+  if (!code.ok()) return give_up("running runc checkpoint", code.status());
+  if (*code != 0) {
+    node.log.Error(who, ": runc checkpoint failed with status ", *code, "; the previous image is kept");
+    return Outcome::Exit(*code);  // the attempt thaws what Tardis froze and drops staging
+  }
+  attempt.ContainerStopped();
+
+  absl::StatusOr<std::vector<ImageFile>> criu_files = SealCriuFiles(*staging);
+  Manifest manifest;
+  manifest.ns = call.ns;
+  manifest.id = call.id();
+  manifest.created_unix_nanos = NowUnixNanos();
+  manifest.restore_options = runc::OptionsToRepeatAtRestore(call);
+  manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex};
+  absl::Status sealed = criu_files.ok() ? absl::OkStatus() : criu_files.status();
+  if (sealed.ok()) {
+    manifest.criu = *std::move(criu_files);
+    sealed = WriteManifest(*staging, manifest);
+  }
+  if (sealed.ok()) sealed = Publish(*staging, record->image_dir);
+  if (!sealed.ok()) {
+    node.log.Error(who, ": the checkpoint succeeded but its image could not be published: ",
+                   sealed.message(), "; the previous image is kept");
+    return Outcome::Exit(1);
+  }
+  attempt.Published();
+  if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
+    node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+  }
+  node.log.Info(who, ": checkpointed into ", record->image_dir, " (upperdir archive ", packed->bytes,
+                " bytes, ", manifest.criu.size(), " CRIU files)");
+  return Outcome::Exit(0);
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_LIFECYCLE_CHECKPOINT_H_

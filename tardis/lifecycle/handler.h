@@ -1,0 +1,71 @@
+// What every handler is given, and what it decides.
+//
+// A handler either finishes the call itself (Outcome::Exit) or hands the original call,
+// untouched, to the real runc (Outcome::PassThrough). Every failure of Tardis's own
+// ends in PassThrough: a container behaves as if Tardis were not there.
+#ifndef TARDIS_LIFECYCLE_HANDLER_H_
+#define TARDIS_LIFECYCLE_HANDLER_H_
+
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/strings/str_join.h>
+
+#include "tardis/config/host_config.h"
+#include "tardis/log/logger.h"
+#include "tardis/runc/invocation.h"
+#include "tardis/runtime/real_runc.h"
+#include "tardis/state/state_store.h"
+
+namespace tardis {
+
+class Outcome {
+ public:
+  static Outcome Exit(int code) { return Outcome(false, code); }
+  static Outcome PassThrough() { return Outcome(true, 0); }
+
+  bool pass_through() const { return pass_through_; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  Outcome(bool pass_through, int code) : pass_through_(pass_through), exit_code_(code) {}
+  bool pass_through_;
+  int exit_code_;
+};
+
+// The node-wide services a handler works with.
+struct Node {
+  const HostConfig& config;
+  Logger& log;
+  const RealRunc& runc;
+  const StateStore& state;
+};
+
+// Runs the real runc with `invocation` as a child (stdio shared, so what runc prints
+// reaches containerd unchanged) and logs the argv it ran.
+inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation) {
+  const std::vector<std::string> argv = runc::Rebuild(invocation);
+  node.log.Info("running: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
+  absl::StatusOr<int> code = node.runc.Run(argv);
+  if (!code.ok()) node.log.Error("could not run runc: ", code.status().message());
+  return code;
+}
+
+// `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,
+// resume, state, delete --force): containerd's global options, stdout captured,
+// stderr dropped, nothing reaching the caller.
+inline absl::StatusOr<RunResult> QueryRunc(const Node& node, const runc::Invocation& call,
+                                           const std::vector<std::string>& command) {
+  std::vector<std::string> argv;
+  for (const runc::Option& option : call.global_options) {
+    for (const runc::Word& word : option.written) argv.push_back(word.text);
+  }
+  argv.insert(argv.end(), command.begin(), command.end());
+  node.log.Debug("querying: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
+  return node.runc.Query(argv);
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_LIFECYCLE_HANDLER_H_

@@ -1,0 +1,73 @@
+// Starts tardis-listen when an opted-in container is created and none is alive, so exit
+// codes are recorded on nodes where nobody installed the service.
+//
+// The listener must not belong to the call that started it: containerd waits for the
+// shim's runc calls and their stdio, so the listener is double-forked into its own
+// session with no inherited descriptors and /dev/null as stdio. Two creates racing here
+// both start one; the listener lock keeps one and the other exits.
+#ifndef TARDIS_LIFECYCLE_LISTENER_STARTER_H_
+#define TARDIS_LIFECYCLE_LISTENER_STARTER_H_
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <absl/strings/str_cat.h>
+
+#include "tardis/lifecycle/handler.h"
+#include "tardis/listener/listener_lock.h"
+
+namespace tardis {
+
+// The configured tardis-listen, or the one installed beside the running binary.
+inline std::string ListenBinary(const HostConfig& config) {
+  if (!config.tardis_listen.empty()) return config.tardis_listen;
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  const std::string path(self, static_cast<size_t>(n));
+  return absl::StrCat(path.substr(0, path.rfind('/')), "/tardis-listen");
+}
+
+inline void EnsureListenerRunning(const Node& node) {
+  if (ListenerAlive(node.config.state_dir)) return;
+  const std::string binary = ListenBinary(node.config);
+  if (binary.empty() || ::access(binary.c_str(), X_OK) != 0) {
+    node.log.Warning("tardis-listen is not running and cannot be started (", binary,
+                     " is missing): exit codes will not be recorded, images will be kept");
+    return;
+  }
+  const pid_t child = ::fork();
+  if (child < 0) {
+    node.log.Warning("cannot start tardis-listen: fork failed");
+    return;
+  }
+  if (child == 0) {
+    // The intermediate child: a new session, then a grandchild that nobody waits for.
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, STDIN_FILENO);
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
+    ::syscall(SYS_close_range, 3, ~0U, 0);
+    if (::chdir("/") != 0) ::_exit(127);
+    char* const argv[] = {const_cast<char*>(binary.c_str()), nullptr};
+    ::execv(binary.c_str(), argv);
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  node.log.Info("started ", binary);
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_LIFECYCLE_LISTENER_STARTER_H_
