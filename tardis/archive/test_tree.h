@@ -29,7 +29,7 @@
 #include <absl/strings/str_format.h>
 #include <absl/strings/str_join.h>
 
-#include "tardis/sys/stream_hash.h"
+#include "tardis/sys/file_digest.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/quote.h"
 
@@ -85,23 +85,9 @@ inline absl::StatusOr<std::map<std::string, std::string>> Xattrs(const std::stri
 }
 
 inline absl::StatusOr<std::string> ContentHash(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-  StreamHash hash;
-  std::string buffer(1 << 16, '\0');
-  while (true) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return ErrnoStatus(error, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    hash.Update(buffer.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return hash.Hex();
+  absl::StatusOr<FileDigest> digest = DigestFile(path);
+  if (!digest.ok()) return digest.status();
+  return digest->xxh3_128;
 }
 
 inline absl::Status Walk(const std::string& root, const std::string& relative, Tree* tree) {

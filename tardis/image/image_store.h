@@ -31,7 +31,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "tardis/archive/remove_tree.h"
-#include "tardis/image/digest.h"
+#include "tardis/sys/file_digest.h"
 #include "tardis/image/manifest.h"
 #include "tardis/image/validity.h"
 #include "tardis/sys/errno_status.h"

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 
+#include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
@@ -19,28 +21,37 @@
 
 namespace tardis {
 
+// Reads the open file `fd` to its end in `chunk_bytes` pieces, handing each to
+// `on_chunk`; a non-OK status from it stops the read and is returned.
+inline absl::Status ReadInChunks(int fd, size_t chunk_bytes, absl::string_view what,
+                                 absl::FunctionRef<absl::Status(absl::string_view)> on_chunk) {
+  std::unique_ptr<char[]> buffer(new char[chunk_bytes]);
+  while (true) {
+    const ssize_t n = ::read(fd, buffer.get(), chunk_bytes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, absl::StrCat("read ", what));
+    if (n == 0) return absl::OkStatus();
+    if (absl::Status status = on_chunk(absl::string_view(buffer.get(), static_cast<size_t>(n)));
+        !status.ok()) {
+      return status;
+    }
+  }
+}
+
 // The whole file, if it is at most `limit` bytes.
 inline absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
   std::string content;
-  char buffer[8192];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return ErrnoStatus(error, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
+  const absl::Status read = ReadInChunks(fd, 8192, path, [&](absl::string_view chunk) {
+    content.append(chunk.data(), chunk.size());
     if (content.size() > limit) {
-      ::close(fd);
       return absl::OutOfRangeError(absl::StrCat(path, " is larger than ", limit, " bytes"));
     }
-  }
+    return absl::OkStatus();
+  });
   ::close(fd);
+  if (!read.ok()) return read;
   return content;
 }
 
