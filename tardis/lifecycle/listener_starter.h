@@ -3,8 +3,11 @@
 //
 // The listener must not belong to the call that started it: containerd waits for the
 // shim's runc calls and their stdio, so the listener is double-forked into its own
-// session with no inherited descriptors and /dev/null as stdio. Two creates racing here
-// both start one; the listener lock keeps one and the other exits.
+// session with no inherited descriptors and /dev/null as stdio. Under containerd it is
+// then adopted by the shim of the container whose create started it (shims are child
+// subreapers): holding none of the shim's descriptors, it is never waited for, and the
+// shim reaps it if it ends. Two creates racing here both start one; the listener lock
+// keeps one and the other exits.
 #ifndef TARDIS_LIFECYCLE_LISTENER_STARTER_H_
 #define TARDIS_LIFECYCLE_LISTENER_STARTER_H_
 

@@ -143,9 +143,7 @@ class ListenLoop {
     }
     ::close(out[0]);
     if (stopping_) ::kill(pid, SIGTERM);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = ReapWithin(pid, /*grace_ms=*/2000);
     log_.Info("`ctr events` (pid ", pid, ") ended with status ", ExitCodeOf(status));
   }
 
@@ -174,6 +172,24 @@ class ListenLoop {
         break;
       case ExitRecorded::kNotOptedIn:
         break;
+    }
+  }
+
+  // Waits for `pid`; one that is still there after `grace_ms` is killed: stopping must
+  // never hang on a child that ignores SIGTERM.
+  static int ReapWithin(pid_t pid, int64_t grace_ms) {
+    const int64_t deadline = listen_internal::MonotonicMs() + grace_ms;
+    int status = 0;
+    while (true) {
+      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done == pid || (done < 0 && errno != EINTR)) return status;
+      if (listen_internal::MonotonicMs() >= deadline) {
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return status;
+      }
+      ::usleep(10 * 1000);
     }
   }
 
