@@ -1,0 +1,105 @@
+// The properties that tie tardis-runc's front-end shortcut to the full program, shared by
+// decide_test.cc and the fuzz target: the shortcut never takes a call that the full
+// program would hand to a Tardis handler, never runs another runc than the full program
+// would, and (for the argv) takes every call the full program understands as a plain
+// pass-through, so that it is as fast as it can be without guessing.
+#ifndef TARDIS_FASTPATH_CONSISTENCY_H_
+#define TARDIS_FASTPATH_CONSISTENCY_H_
+
+#include <string>
+#include <vector>
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
+
+#include "tardis/config/host_config.h"
+#include "tardis/fastpath/decide.h"
+#include "tardis/runc/classify.h"
+#include "tardis/runc/route.h"
+
+namespace tardis::fastpath {
+
+// Words where runc's grammar and the shortcut's rules meet: global options in their
+// spellings, values, separators, commands routed and not. The fuzz target writes word i
+// as the single byte i + 1, and decide_test tries every short sequence of them.
+inline const std::vector<std::string>& Vocabulary() {
+  static const std::vector<std::string> words = {
+      "--",          "-",          "--root",    "-root=/r",  "/r",         "--log",
+      "--log-format", "--criu",    "--rootless", "--debug",  "--debug=false", "--debug=maybe",
+      "--systemd-cgroup", "--help", "-h",       "--version", "-v",         "-version=1",
+      "state",       "create",     "start",     "checkpoint", "resume",    "delete",
+      "kill",        "c1",         "--bundle",  "--pre-dump", "help",      "h",
+      "restore",
+  };
+  return words;
+}
+
+// DecideFastPath() for runc's argv after the program name (argv[0] is "runc").
+inline Decision Decide(const std::vector<std::string>& args, const std::string& config) {
+  std::vector<const char*> argv = {"runc"};
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+  return DecideFastPath(static_cast<int>(argv.size() - 1), argv.data(), config.data(),
+                        config.size());
+}
+
+inline std::string RuncOf(const Decision& decision) {
+  return std::string(decision.runc.data, decision.runc.size);
+}
+
+// "runc <path> (<rule>)" or "handler (<rule>)".
+inline std::string Describe(const Decision& decision) {
+  return decision.action == Action::kExecRunc
+             ? absl::StrCat("runc ", RuncOf(decision), " (", decision.why, ")")
+             : absl::StrCat("handler (", decision.why, ")");
+}
+
+// "" when the shortcut's answer for `args` (config absent) is consistent with the full
+// program's classifier, else what is wrong.
+inline std::string CheckArgv(const std::vector<std::string>& args) {
+  const Decision decision = Decide(args, "");
+  const runc::Invocation call = runc::Classify(args);
+  const runc::Route route = runc::RouteOf(call);
+  const std::string shown = absl::StrCat("[", absl::StrJoin(args, "|"), "]");
+  if (decision.action == Action::kExecRunc && route != runc::Route::kPassThrough) {
+    return absl::StrCat(shown, ": the shortcut runs runc, the full program routes it to ",
+                        runc::RouteName(route));
+  }
+  // Completeness: a call runc accepts with a command Tardis never routes (or none), and no
+  // `--` among the global options, takes the shortcut.
+  const bool plain_pass_through =
+      call.understood && call.global_separator.empty() &&
+      (!call.has_command() ||
+       !decide_internal::OneOf(Text{call.command_name.data(), call.command_name.size()},
+                               decide_internal::kRouted));
+  if (plain_pass_through && decision.action != Action::kExecRunc) {
+    return absl::StrCat(shown, ": a plain pass-through goes to the handler: ", decision.why);
+  }
+  return "";
+}
+
+// "" when the shortcut's answer for `args` under `config` is consistent with the full
+// config parser (same real_runc, no problem it would log, not DEBUG), else what is wrong.
+inline std::string CheckConfig(const std::vector<std::string>& args, const std::string& config) {
+  const Decision decision = Decide(args, config);
+  if (decision.action != Action::kExecRunc) return "";
+  const ParsedHostConfig parsed = ParseHostConfig(config);
+  if (config.size() > kMaxConfigBytes) return "runs runc with an oversized config";
+  if (!parsed.problems.empty()) {
+    return absl::StrCat("runs runc though the full parser reports: ",
+                        absl::StrJoin(parsed.problems, " | "));
+  }
+  if (parsed.config.log_level == LogLevel::kDebug) return "runs runc at log_level DEBUG";
+  if (parsed.config.real_runc != RuncOf(decision)) {
+    return absl::StrCat("runs ", RuncOf(decision), ", the full program would run ",
+                        parsed.config.real_runc);
+  }
+  if (Decide(args, "").action != Action::kExecRunc) {
+    return "the config turned a handler call into a runc call";
+  }
+  return "";
+}
+
+}  // namespace tardis::fastpath
+
+#endif  // TARDIS_FASTPATH_CONSISTENCY_H_
