@@ -14,7 +14,7 @@ PACKAGES=(
   libabsl-dev libre2-dev nlohmann-json3-dev libgtest-dev libgmock-dev libarchive-dev
   libxxhash-dev libacl1-dev zlib1g-dev
   # runtime stack and what the tests build images with
-  containerd runc iptables umoci busybox-static criu attr
+  containerd runc iptables umoci busybox-static criu attr jq curl
   ca-certificates
 )
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include <absl/strings/str_cat.h>
+#include <nlohmann/json.hpp>
 
 #include "tardis/archive/pack.h"
 #include "tardis/archive/remove_tree.h"
@@ -59,6 +60,24 @@ class CheckpointAttempt {
 
 
 }  // namespace checkpoint_internal
+
+// containerd turns the directory it passed as --image-path into a checkpoint image in
+// its content store. Left empty, every checkpoint would hand it identical content, and
+// containerd refuses the second ("already exists"). A note saying where Tardis's image
+// is makes each one unique, and tells whoever looks at containerd's image where to go.
+inline void LeaveNoteForContainerd(const Node& node, const runc::Invocation& call,
+                                   const std::string& image_dir, int64_t created_unix_nanos) {
+  const runc::Option* containerd_dir = call.Find("image-path");
+  if (containerd_dir == nullptr || containerd_dir->value.empty()) return;
+  const std::string note = nlohmann::json{{"tardis_image", image_dir},
+                                          {"namespace", call.ns},
+                                          {"id", call.id()},
+                                          {"created_unix_nanos", created_unix_nanos}}
+                               .dump() + "\n";
+  const absl::Status written =
+      WriteFileAtomically(absl::StrCat(containerd_dir->value, "/tardis-image.json"), note, 0644);
+  if (!written.ok()) node.log.Warning(call.ns, "/", call.id(), ": no note for containerd: ", written.message());
+}
 
 inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) {
   using checkpoint_internal::CheckpointAttempt;
@@ -127,6 +146,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::Exit(1);
   }
   attempt.Published();
+  LeaveNoteForContainerd(node, call, record->image_dir, manifest.created_unix_nanos);
   if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
     node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
   }

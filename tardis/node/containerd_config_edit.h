@@ -1,0 +1,265 @@
+// Making containerd's CRI plugin run tardis-runc as its runc, by editing config.toml as
+// text, and taking that edit back out.
+//
+// containerd 1.6/1.7 read runc's binary from the runc runtime's options:
+//   config v2 (`version = 2`): [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+//   config v1 (no version):    [plugins.cri.containerd.runtimes.runc.options]
+//   config v3 (containerd 2):  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+// with `BinaryName = "<path>"`. The edit touches as little as it can, and marks every
+// line it touches, so that uninstall can take out exactly its own lines even when the
+// file was edited by someone else in between:
+//  - the options table exists: the BinaryName line goes right under its header; a
+//    BinaryName already there is commented out with kReplacedPrefix in front of it;
+//  - it does not: the table is appended at the end (preceded by the runc table with its
+//    runtime_type when nothing configures runc at all: a runc table of options alone
+//    would leave containerd's runtime_type empty);
+//  - the file does not exist: it is created as a v2 file.
+// Added lines end with kAddedMarker. Line endings (LF or CRLF) follow the file's own;
+// a file without a final newline still ends without one.
+// A config that sets runc's options another way (inline tables, dotted keys) is refused:
+// appending a table there would make containerd fail to start.
+#ifndef TARDIS_NODE_CONTAINERD_CONFIG_EDIT_H_
+#define TARDIS_NODE_CONTAINERD_CONFIG_EDIT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/strings/match.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/string_view.h>
+#include <absl/strings/strip.h>
+
+#include "tardis/node/toml_lines.h"
+
+namespace tardis::node {
+
+inline constexpr char kAddedMarker[] = "# added by tardisctl install";
+inline constexpr char kReplacedPrefix[] = "#replaced by tardisctl install: ";
+
+struct ContainerdConfigEdit {
+  std::string text;
+  int version = 0;                // 1, 2 or 3: the config format found (or written)
+  std::string options_table;      // the options table's name
+  bool appended_table = false;    // the options table was added
+  bool appended_runc_table = false;
+  int replaced_lines = 0;         // BinaryName lines commented out
+};
+
+namespace containerd_config_internal {
+
+inline std::vector<std::string> RuncPath(int version) {
+  if (version == 1) return {"plugins", "cri", "containerd", "runtimes", "runc"};
+  if (version == 2) return {"plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "runc"};
+  return {"plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", "runc"};
+}
+
+inline bool StartsWithPath(const std::vector<std::string>& path, const std::vector<std::string>& prefix) {
+  if (prefix.size() > path.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (path[i] != prefix[i]) return false;
+  }
+  return true;
+}
+
+inline std::vector<std::string> Join(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// A TOML basic string holding `value`.
+inline absl::StatusOr<std::string> BasicString(absl::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return absl::InvalidArgumentError("the path has a control character");
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+// The integer after `version =` (comments and spaces aside), or nullopt.
+inline std::optional<int64_t> VersionValue(absl::string_view content) {
+  const size_t eq = content.find('=');
+  absl::string_view value = content.substr(eq + 1);
+  if (const size_t hash = value.find('#'); hash != absl::string_view::npos) value = value.substr(0, hash);
+  value = absl::StripAsciiWhitespace(value);
+  int64_t number = 0;
+  if (!absl::SimpleAtoi(value, &number)) return std::nullopt;
+  return number;
+}
+
+inline bool IsTardisLine(absl::string_view content) {
+  return absl::EndsWith(content, kAddedMarker) || absl::StartsWith(content, kReplacedPrefix);
+}
+
+}  // namespace containerd_config_internal
+
+// `text`: the config's content ("" when `exists` is false). `binary`: the absolute path
+// containerd is to run as runc.
+inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view text, bool exists,
+                                                              absl::string_view binary) {
+  using namespace containerd_config_internal;
+  using toml::LineKind;
+  if (binary.empty() || binary.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("the runc binary must be an absolute path: ", binary));
+  }
+  absl::StatusOr<std::string> quoted = BasicString(binary);
+  if (!quoted.ok()) return quoted.status();
+
+  std::vector<toml::Line> lines = toml::SplitLines(text);
+  absl::StatusOr<std::vector<toml::ClassifiedLine>> classified = toml::ClassifyLines(lines);
+  if (!classified.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read it as TOML: ", classified.status().message()));
+  }
+  const std::string eol = toml::LineEndingOf(lines);
+
+  ContainerdConfigEdit edit;
+  edit.version = 1;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const toml::ClassifiedLine& line = (*classified)[i];
+    if (IsTardisLine(lines[i].content)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "line ", i + 1, " is already tardisctl install's: run tardisctl uninstall first (or remove the marked lines)"));
+    }
+    if (line.kind == LineKind::kKey && line.table.empty() && line.key == std::vector<std::string>{"version"}) {
+      const std::optional<int64_t> version = VersionValue(lines[i].content);
+      if (!version || *version < 1 || *version > 3) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("line ", i + 1, ": a config version this tardisctl does not know: ", lines[i].content));
+      }
+      edit.version = static_cast<int>(*version);
+    }
+  }
+  if (!exists) edit.version = 2;
+
+  const std::vector<std::string> runc = RuncPath(edit.version);
+  const std::vector<std::string> options = Join(runc, {"options"});
+  edit.options_table = toml::DottedName(options);
+
+  // Where the options table is, whether anything configures runc, and what would clash.
+  std::optional<size_t> header;
+  bool runc_configured = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const toml::ClassifiedLine& line = (*classified)[i];
+    const auto clash = [&] {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "line ", i + 1, " sets runc's options in a way tardisctl cannot edit safely (", lines[i].content,
+          "): set BinaryName = ", *quoted, " in ", edit.options_table, " yourself, or use --mode path"));
+    };
+    if (line.kind == LineKind::kTable || line.kind == LineKind::kArrayTable) {
+      if (line.table == options) {
+        if (line.kind == LineKind::kArrayTable || header) return clash();
+        header = i;
+      }
+      if (StartsWithPath(line.table, runc)) runc_configured = true;
+      if (line.kind == LineKind::kArrayTable && StartsWithPath(options, line.table)) return clash();
+    } else if (line.kind == LineKind::kKey) {
+      const std::vector<std::string> full = Join(line.table, line.key);
+      if (line.table == options) continue;
+      // An inline table or dotted key defining the options table, or something in it.
+      if (StartsWithPath(options, full) || StartsWithPath(full, options)) return clash();
+      if (StartsWithPath(full, runc)) runc_configured = true;
+    }
+  }
+
+  const std::string added = absl::StrCat(" ", kAddedMarker);
+  if (header) {
+    // Existing BinaryName lines in the table are commented out where they stand.
+    std::optional<std::string> indent;
+    for (size_t i = *header + 1; i < lines.size(); ++i) {
+      const toml::ClassifiedLine& line = (*classified)[i];
+      if (line.kind == LineKind::kTable || line.kind == LineKind::kArrayTable) break;
+      if (line.kind != LineKind::kKey) continue;
+      if (!indent) indent = line.indent;
+      if (line.key == std::vector<std::string>{"BinaryName"}) {
+        if (line.value_continues) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("line ", i + 1, ": BinaryName's value spans several lines; edit it yourself"));
+        }
+        lines[i].content = absl::StrCat(kReplacedPrefix, lines[i].content);
+        ++edit.replaced_lines;
+      }
+    }
+    if (!indent) indent = absl::StrCat((*classified)[*header].indent, "  ");
+    toml::Line ours{absl::StrCat(*indent, "BinaryName = ", *quoted, added), lines[*header].ending};
+    if (ours.ending.empty()) lines[*header].ending = eol;  // the header was the last line
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(*header) + 1, std::move(ours));
+    edit.text = toml::JoinLines(lines);
+    return edit;
+  }
+
+  // Appended at the end, the file's last line keeping "no final newline" if it had that.
+  const bool final_newline = lines.empty() || !lines.back().ending.empty();
+  if (!lines.empty() && lines.back().ending.empty()) lines.back().ending = eol;
+  if (!exists) lines.push_back({absl::StrCat("version = 2", added), eol});
+  if (!runc_configured) {
+    lines.push_back({absl::StrCat("[", toml::DottedName(runc), "]", added), eol});
+    lines.push_back({absl::StrCat("  runtime_type = \"io.containerd.runc.v2\"", added), eol});
+    edit.appended_runc_table = true;
+  }
+  lines.push_back({absl::StrCat("[", edit.options_table, "]", added), eol});
+  lines.push_back({absl::StrCat("  BinaryName = ", *quoted, added), final_newline ? eol : ""});
+  edit.appended_table = true;
+  edit.text = toml::JoinLines(lines);
+  return edit;
+}
+
+struct ContainerdConfigUndo {
+  std::string text;
+  int removed_lines = 0;
+  int restored_lines = 0;
+  int kept_headers = 0;  // added table headers kept because someone put keys under them
+};
+
+// Takes out every line SetRuncBinaryName() marked: added lines go, commented-out ones
+// come back. An added table header under which someone has since put keys of their own
+// stays (without its marker), so those keys stay in their table.
+inline ContainerdConfigUndo RemoveTardisLines(absl::string_view text) {
+  using namespace containerd_config_internal;
+  std::vector<toml::Line> lines = toml::SplitLines(text);
+  const auto is_added = [](absl::string_view content) { return absl::EndsWith(content, kAddedMarker); };
+  const auto is_header = [](absl::string_view content) {
+    const absl::string_view stripped = absl::StripLeadingAsciiWhitespace(content);
+    return absl::StartsWith(stripped, "[");
+  };
+  ContainerdConfigUndo undo;
+  std::vector<toml::Line> kept;
+  bool dropped_last_without_ending = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    toml::Line line = lines[i];
+    if (absl::StartsWith(line.content, kReplacedPrefix)) {
+      line.content = line.content.substr(sizeof(kReplacedPrefix) - 1);
+      ++undo.restored_lines;
+    } else if (is_added(line.content)) {
+      bool foreign_keys_below = false;
+      if (is_header(line.content)) {
+        for (size_t j = i + 1; j < lines.size() && !is_header(lines[j].content); ++j) {
+          const absl::string_view below = absl::StripLeadingAsciiWhitespace(lines[j].content);
+          if (!below.empty() && below.front() != '#' && !is_added(below)) foreign_keys_below = true;
+        }
+      }
+      if (!foreign_keys_below) {
+        ++undo.removed_lines;
+        if (i + 1 == lines.size() && line.ending.empty()) dropped_last_without_ending = true;
+        continue;
+      }
+      line.content = std::string(absl::StripTrailingAsciiWhitespace(
+          absl::string_view(line.content).substr(0, line.content.size() - (sizeof(kAddedMarker) - 1))));
+      ++undo.kept_headers;
+    }
+    kept.push_back(std::move(line));
+  }
+  if (dropped_last_without_ending && !kept.empty()) kept.back().ending.clear();
+  undo.text = toml::JoinLines(kept);
+  return undo;
+}
+
+}  // namespace tardis::node
+
+#endif  // TARDIS_NODE_CONTAINERD_CONFIG_EDIT_H_

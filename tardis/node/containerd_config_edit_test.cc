@@ -1,0 +1,68 @@
+#include "tardis/node/containerd_config_edit.h"
+
+#include <gtest/gtest.h>
+
+#include "tardis/node/golden_text.h"
+#include "tardis/testing/golden.h"
+
+namespace tardis::node {
+namespace {
+
+using ::tardis::node::testing::GoldenText;
+using ::tardis::testing::GoldenCase;
+using ::tardis::testing::ReadGoldenCases;
+
+constexpr char kDir[] = "testdata/node/containerd_config";
+
+// Checks a field only when the case names it.
+void ExpectField(const GoldenCase& c, const std::string& key, const std::string& actual) {
+  if (c.has(key)) {
+    EXPECT_EQ(actual, c[key]) << key;
+  }
+}
+std::string Bool(bool value) { return value ? "true" : "false"; }
+
+TEST(ContainerdConfigEdit, GoldenCases) {
+  const std::vector<GoldenCase> cases = ReadGoldenCases(absl::StrCat(kDir, "/cases.golden"));
+  ASSERT_GT(cases.size(), 30u);
+  for (const GoldenCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat("case ", c["name"], " (line ", c.line, ")"));
+    const std::string input = GoldenText(c["input"], kDir);
+    const bool exists = c["exists"] != "false";
+    const std::string binary = c.has("binary") ? GoldenText(c["binary"], kDir) : "/usr/local/lib/tardis/tardis-runc";
+    const absl::StatusOr<ContainerdConfigEdit> edit = SetRuncBinaryName(input, exists, binary);
+    if (c.has("want_error")) {
+      ASSERT_FALSE(edit.ok()) << edit->text;
+      EXPECT_TRUE(absl::StrContains(edit.status().message(), c["want_error"])) << edit.status();
+      continue;
+    }
+    ASSERT_TRUE(edit.ok()) << edit.status();
+    EXPECT_EQ(edit->text, GoldenText(c["want"], kDir));
+    ExpectField(c, "version", absl::StrCat(edit->version));
+    ExpectField(c, "appended_table", Bool(edit->appended_table));
+    ExpectField(c, "appended_runc_table", Bool(edit->appended_runc_table));
+    ExpectField(c, "replaced_lines", absl::StrCat(edit->replaced_lines));
+
+    // Uninstall's fallback takes exactly the edit back out...
+    EXPECT_EQ(RemoveTardisLines(edit->text).text, input);
+    // ...and a second install is refused rather than stacked.
+    const absl::StatusOr<ContainerdConfigEdit> again = SetRuncBinaryName(edit->text, true, binary);
+    EXPECT_FALSE(again.ok());
+  }
+}
+
+TEST(ContainerdConfigEdit, UndoGoldenCases) {
+  const std::vector<GoldenCase> cases = ReadGoldenCases(absl::StrCat(kDir, "/undo.golden"));
+  ASSERT_FALSE(cases.empty());
+  for (const GoldenCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat("case ", c["name"], " (line ", c.line, ")"));
+    const ContainerdConfigUndo undo = RemoveTardisLines(GoldenText(c["input"], kDir));
+    EXPECT_EQ(undo.text, GoldenText(c["want"], kDir));
+    ExpectField(c, "removed", absl::StrCat(undo.removed_lines));
+    ExpectField(c, "restored", absl::StrCat(undo.restored_lines));
+    ExpectField(c, "kept_headers", absl::StrCat(undo.kept_headers));
+  }
+}
+
+}  // namespace
+}  // namespace tardis::node

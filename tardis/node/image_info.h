@@ -1,0 +1,143 @@
+// InspectImage(): a container's checkpoint image as `status` and `finalize` report it:
+// where it is (FindImage: the published one, or the previous one of an interrupted
+// publish), its size (every file in it), its age (its manifest's created_unix_nanos) and
+// whether it is valid.
+//
+// Two depths of "valid". kFull is what a restore would decide (ObserveImage + JudgeImage:
+// every CRIU file read and checksummed) and is what `status` shows. kQuick reads only the
+// manifest and the end of CRIU's dump.log, and compares file sizes: `finalize` uses it
+// to confirm that the checkpoint it just asked for produced an image, where reading a
+// whole memory image back would cost seconds of a two-minute notice.
+#ifndef TARDIS_NODE_IMAGE_INFO_H_
+#define TARDIS_NODE_IMAGE_INFO_H_
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/strings/str_cat.h>
+
+#include "tardis/image/image_store.h"
+#include "tardis/image/manifest.h"
+#include "tardis/image/validity.h"
+#include "tardis/node/report.h"
+#include "tardis/sys/files.h"
+
+namespace tardis::node {
+
+enum class ImageCheck { kQuick, kFull };
+
+// The sizes of every regular file under `dir`, by path relative to it; symlinks are not
+// followed, other mounts not entered.
+inline std::map<std::string, uint64_t> FileSizes(const std::string& dir) {
+  std::map<std::string, uint64_t> sizes;
+  struct stat top;
+  if (::lstat(dir.c_str(), &top) != 0 || !S_ISDIR(top.st_mode)) return sizes;
+  std::vector<std::string> pending = {""};
+  while (!pending.empty()) {
+    const std::string relative = pending.back();
+    pending.pop_back();
+    const std::string path = relative.empty() ? dir : absl::StrCat(dir, "/", relative);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    DIR* listing = ::fdopendir(fd);
+    if (listing == nullptr) {
+      ::close(fd);
+      continue;
+    }
+    while (const dirent* entry = ::readdir(listing)) {
+      const std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st;
+      if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const std::string child = relative.empty() ? name : absl::StrCat(relative, "/", name);
+      if (S_ISDIR(st.st_mode) && st.st_dev == top.st_dev) pending.push_back(child);
+      if (S_ISREG(st.st_mode)) sizes[child] = static_cast<uint64_t>(st.st_size);
+    }
+    ::closedir(listing);
+  }
+  return sizes;
+}
+
+namespace image_info_internal {
+
+inline std::string DumpLogTail(const std::string& image) {
+  std::string tail;
+  const std::string path = absl::StrCat(image, "/", kCriuDirName, "/dump.log");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return tail;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    const off_t size = std::min<off_t>(st.st_size, 4096);
+    tail.resize(static_cast<size_t>(size));
+    const ssize_t n = ::pread(fd, tail.data(), size, st.st_size - size);
+    tail.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  return tail;
+}
+
+// The quick judgement: the manifest is this container's, CRIU said it finished, and every
+// file the manifest lists is there with its size.
+inline absl::Status QuickJudge(const std::string& image, const std::map<std::string, uint64_t>& sizes,
+                               const absl::StatusOr<Manifest>& manifest, absl::string_view ns, absl::string_view id) {
+  if (!absl::StrContains(LastLine(DumpLogTail(image)), kDumpSuccessLine)) {
+    return absl::FailedPreconditionError("dump.log does not end with CRIU's success line");
+  }
+  if (!manifest.ok()) return manifest.status();
+  if (manifest->ns != ns || manifest->id != id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the image is of ", manifest->ns, "/", manifest->id, ", not ", ns, "/", id));
+  }
+  std::vector<ImageFile> listed = manifest->criu;
+  listed.push_back(manifest->rootfs);
+  for (const ImageFile& file : listed) {
+    const auto found = sizes.find(file.path);
+    if (found == sizes.end()) return absl::FailedPreconditionError(absl::StrCat("missing ", file.path));
+    if (found->second != file.bytes) {
+      return absl::FailedPreconditionError(absl::StrCat(file.path, " does not match the manifest"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace image_info_internal
+
+inline ImageInfo InspectImage(const std::string& image_dir, const std::string& ns, const std::string& id,
+                              ImageCheck check) {
+  ImageInfo info;
+  const std::optional<std::string> found = FindImage(image_dir);
+  if (!found) return info;
+  info.present = true;
+  info.dir = *found;
+  const std::map<std::string, uint64_t> sizes = FileSizes(*found);
+  for (const auto& [path, bytes] : sizes) info.bytes += bytes;
+
+  absl::StatusOr<Manifest> manifest = absl::FailedPreconditionError("no manifest: the image was never finished");
+  if (absl::StatusOr<std::string> text = ReadSmallFile(absl::StrCat(*found, "/", kManifestName), 16 << 20);
+      text.ok()) {
+    manifest = ParseManifest(*text);
+    if (!manifest.ok()) manifest = absl::FailedPreconditionError(absl::StrCat("manifest: ", manifest.status().message()));
+  }
+  if (manifest.ok()) info.created_unix_nanos = manifest->created_unix_nanos;
+
+  absl::Status judged;
+  if (check == ImageCheck::kFull) {
+    judged = JudgeImage(ObserveImage(*found), ns, id).status();
+  } else {
+    judged = image_info_internal::QuickJudge(*found, sizes, manifest, ns, id);
+  }
+  info.valid = judged.ok();
+  if (!judged.ok()) info.problem = std::string(judged.message());
+  return info;
+}
+
+}  // namespace tardis::node
+
+#endif  // TARDIS_NODE_IMAGE_INFO_H_
