@@ -23,7 +23,7 @@ start_containerd b --tardis-config "$B_CONFIG"
 build_busybox_image a
 build_busybox_image b
 SHARED_MODE=(--env TARDIS_ENABLE=1 --env "TARDIS_NETWORKFS_HOST_PATH=$SHARED"
-             --env TARDIS_WORKDIR_CONTAINER_PATH=/work)
+             --env TARDIS_WORKDIR_CONTAINER_PATH=/jobdata)
 IMAGE=$SHARED/checkpoint/$E2E_NAMESPACE/job
 WORK=$SHARED/work/$E2E_NAMESPACE/job
 
@@ -36,8 +36,8 @@ log "--- node A runs the job in shared-filesystem mode"
 run_container a job "${SHARED_MODE[@]}" --log "$E2E_TMP/job.a.log" -- /bin/counter count 80
 wait_for count_at_least "$E2E_TMP/job.a.log" 10
 wait_for test -s "$WORK/count"
-assert_eq /work "$(readlink "/proc/$(task_pid a job)/cwd")" "the job's working directory"
-ctr_ a tasks exec --exec-id note job sh -c 'echo "written on A" >/work/notes.txt'
+assert_eq /jobdata "$(readlink "/proc/$(task_pid a job)/cwd")" "the job's working directory"
+ctr_ a tasks exec --exec-id note job sh -c 'echo "written on A" >/jobdata/notes.txt'
 
 log "--- spot notice: finalize node A, then A is lost"
 TARDIS_CONFIG=$A_CONFIG run "$(e2e_binary tardisctl)" finalize
@@ -53,7 +53,7 @@ wait_for task_status_is b job RUNNING
 wait_for count_at_least "$E2E_TMP/job.b.log" $((saved + 3))
 assert_eq "$((saved + 1))" "$(first_count "$E2E_TMP/job.b.log")" "the count continues on node B"
 assert_file_contains "$WORK/notes.txt" "written on A"
-run ctr_ b tasks exec --exec-id read job cat /work/notes.txt
+run ctr_ b tasks exec --exec-id read job cat /jobdata/notes.txt
 assert_eq "written on A" "$output" "the work dir, seen from the job on node B"
 assert_contains "$(cat "$(tardis_log b)")" "$E2E_NAMESPACE/job: restored from $IMAGE"
 
@@ -67,7 +67,7 @@ assert_file_missing "$WORK"
 log "--- a work dir that cannot be mounted leaves the spec alone"
 # The destination is already a mount of the container's own: Tardis must not add another.
 mkdir -p "$E2E_TMP/mine"
-run_container b own "${SHARED_MODE[@]}" --mount "type=bind,src=$E2E_TMP/mine,dst=/work,options=rbind:rw" \
+run_container b own "${SHARED_MODE[@]}" --mount "type=bind,src=$E2E_TMP/mine,dst=/jobdata,options=rbind:rw" \
   --log "$E2E_TMP/own.log" -- /bin/counter /count
 wait_for count_at_least "$E2E_TMP/own.log" 2
 assert_contains "$(cat "$(tardis_log b)")" "$E2E_NAMESPACE/own: work dir not mounted"
