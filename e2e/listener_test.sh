@@ -42,6 +42,10 @@ run_until_exit() {
   wait_for task_status_is a "$id" STOPPED
 }
 
+# listener_runs / no_listener_runs: conditions for wait_for (evaluated on every poll).
+listener_runs() { [[ -n $(listener_pid a) ]]; }
+no_listener_runs() { [[ -z $(listener_pid a) ]]; }
+
 # delete_container ID: what containerd users do once a task has exited.
 delete_container() {
   ctr_ a tasks rm "$1" >/dev/null
@@ -106,14 +110,14 @@ kill -KILL "$listener"
 wait_for e2e_gone "$listener"
 run_container a restarter "${OPT_IN[@]}" -- /bin/counter /count
 wait_for task_status_is a restarter RUNNING
-wait_for test -n "$(listener_pid a)"
+wait_for listener_runs
 assert_ne "$listener" "$(listener_pid a)" "a new listener"
 remove_container a restarter
 
 # ---------------------------------------------------------------------------------------
 log "--- 5. no listener can run"
 kill -TERM "$(listener_pid a)"
-wait_for test -z "$(listener_pid a)"
+wait_for no_listener_runs
 # containerd passes its environment on: restart it with a config naming no usable listener.
 stop_containerd a
 NO_LISTENER=$(write_tardis_config b tardis_listen=/nonexistent/tardis-listen \
