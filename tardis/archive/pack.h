@@ -19,8 +19,9 @@
 // the mount point itself is stored as the directory it shows).
 //
 // The archive file is created exclusively (it must not exist), written in 1 MiB blocks
-// while its XXH3-128 and length are computed, and fsync()ed before returning. On failure
-// it is removed. Publishing it (rename into a valid image) is the caller's job.
+// while its XXH3-128 and length are computed; its writeback is started but not waited
+// for. Making it durable (fsync, before it becomes part of a published image) and
+// publishing it are the caller's job. On failure it is removed.
 #ifndef TARDIS_ARCHIVE_PACK_H_
 #define TARDIS_ARCHIVE_PACK_H_
 
@@ -289,7 +290,9 @@ inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, cons
     if (archive_write_close(writer.get()) != ARCHIVE_OK) {
       return ArchiveError(writer.get(), absl::StrCat("finish ", archive_path));
     }
-    if (::fsync(out.fd) != 0) return ErrnoStatus(errno, absl::StrCat("fsync ", archive_path));
+    // Start writing the archive back now, without waiting: the checkpoint makes it
+    // durable when it seals the image, so the flush overlaps CRIU's dump.
+    (void)::sync_file_range(out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     struct stat written;
     if (::fstat(out.fd, &written) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", archive_path));
     if (static_cast<uint64_t>(written.st_size) != out.hash.bytes()) {

@@ -127,17 +127,22 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
   attempt.ContainerStopped();
 
-  absl::StatusOr<std::vector<ImageFile>> criu_files = SealCriuFiles(*staging);
+  // Seal: every file durable (the archive's writeback ran while CRIU dumped), the
+  // manifest written last; then publish.
   Manifest manifest;
   manifest.ns = call.ns;
   manifest.id = call.id();
   manifest.created_unix_nanos = NowUnixNanos();
   manifest.restore_options = runc::OptionsToRepeatAtRestore(call);
   manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex};
-  absl::Status sealed = criu_files.ok() ? absl::OkStatus() : criu_files.status();
+  absl::Status sealed = SyncFile(archive);
   if (sealed.ok()) {
-    manifest.criu = *std::move(criu_files);
-    sealed = WriteManifest(*staging, manifest);
+    absl::StatusOr<std::vector<ImageFile>> criu_files = SealCriuFiles(*staging);
+    sealed = criu_files.status();
+    if (sealed.ok()) {
+      manifest.criu = *std::move(criu_files);
+      sealed = WriteManifest(*staging, manifest);
+    }
   }
   if (sealed.ok()) sealed = Publish(*staging, record->image_dir);
   if (!sealed.ok()) {

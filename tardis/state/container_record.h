@@ -30,7 +30,7 @@ struct ExitRecord {
   int64_t exit_status = 0;  // containerd's uint32, whole
   int64_t exited_at_unix_nanos = 0;  // from the event's payload
   int64_t event_unix_nanos = 0;      // the event line's timestamp
-  int64_t recorded_unix_nanos = 0;   // when the listener wrote this record
+  int64_t recorded_unix_nanos = 0;   // when the listener recorded it (just before the write)
 };
 
 inline std::string SerializeContainerRecord(const ContainerRecord& record) {

@@ -65,6 +65,17 @@ inline absl::Status WriteAll(int fd, absl::string_view data, absl::string_view w
   return absl::OkStatus();
 }
 
+// Makes a file's contents durable (written earlier, by whoever).
+inline absl::Status SyncFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
+  const int synced = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) return ErrnoStatus(error, absl::StrCat("fsync ", path));
+  return absl::OkStatus();
+}
+
 // Makes a directory's entries (creations, renames, removals) durable.
 inline void FsyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
