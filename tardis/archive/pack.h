@@ -19,8 +19,8 @@
 // the mount point itself is stored as the directory it shows).
 //
 // The archive file is created exclusively (it must not exist), written in 1 MiB blocks
-// while its XXH3-128 and length are computed; its writeback is started but not waited
-// for. Making it durable (fsync, before it becomes part of a published image) and
+// while its XXH3-128 and length are computed, and handed to the disk as it grows
+// (write-behind) without waiting for it. Making it durable (fsync, before it becomes part of a published image) and
 // publishing it are the caller's job. On failure it is removed.
 #ifndef TARDIS_ARCHIVE_PACK_H_
 #define TARDIS_ARCHIVE_PACK_H_
@@ -65,10 +65,25 @@ namespace pack_internal {
 
 inline constexpr int kBlockBytes = 1 << 20;
 
+// Write-behind: every kWritebackWindow bytes, the window just written is handed to the
+// disk (without waiting), so writeback overlaps packing and the caller's final fsync
+// finds little left to do.
+inline constexpr uint64_t kWritebackWindow = 8 << 20;
+
 struct Output {
   int fd = -1;
   StreamHash hash;
+  uint64_t submitted = 0;  // bytes already handed to writeback
 };
+
+inline void SubmitWriteback(Output* out, bool all) {
+  const uint64_t written = out->hash.bytes();
+  const uint64_t end = all ? written : written - written % kWritebackWindow;
+  if (end <= out->submitted) return;
+  (void)::sync_file_range(out->fd, static_cast<off64_t>(out->submitted),
+                          static_cast<off64_t>(end - out->submitted), SYNC_FILE_RANGE_WRITE);
+  out->submitted = end;
+}
 
 inline la_ssize_t WriteBlock(struct archive* a, void* client, const void* buffer, size_t length) {
   Output* out = static_cast<Output*>(client);
@@ -85,6 +100,7 @@ inline la_ssize_t WriteBlock(struct archive* a, void* client, const void* buffer
     left -= static_cast<size_t>(n);
   }
   out->hash.Update(buffer, length);
+  SubmitWriteback(out, /*all=*/false);
   return static_cast<la_ssize_t>(length);
 }
 
@@ -290,9 +306,9 @@ inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, cons
     if (archive_write_close(writer.get()) != ARCHIVE_OK) {
       return ArchiveError(writer.get(), absl::StrCat("finish ", archive_path));
     }
-    // Start writing the archive back now, without waiting: the checkpoint makes it
-    // durable when it seals the image, so the flush overlaps CRIU's dump.
-    (void)::sync_file_range(out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    // Hand the rest to the disk; the checkpoint makes the archive durable (fsync) when it
+    // seals the image, while CRIU's dump has overlapped the writeback.
+    SubmitWriteback(&out, /*all=*/true);
     struct stat written;
     if (::fstat(out.fd, &written) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", archive_path));
     if (static_cast<uint64_t>(written.st_size) != out.hash.bytes()) {
