@@ -310,14 +310,6 @@ runc_root() { echo "$E2E_TMP/$1/runc/$E2E_NAMESPACE"; }
 # (default: the exported $TARDIS_CONFIG, if any) and this file's PATH.
 start_containerd() {
   local node=$1; shift
-  local config=${TARDIS_CONFIG:-}
-  while (($#)); do
-    case $1 in
-      --tardis-config) config=$2; shift 2 ;;
-      *) fail "start_containerd: unknown option $1" ;;
-    esac
-  done
-  [[ -z ${E2E_PID[$node]:-} ]] || fail "containerd $node is already running"
   [[ $node =~ ^[a-z0-9]{1,8}$ ]] || fail "node names are short: [a-z0-9]{1,8}, got $node"
   local dir=$E2E_TMP/$node
   local address=$dir/c.sock
@@ -346,27 +338,7 @@ disabled_plugins = [
 [debug]
   level = "info"
 EOF
-  log "starting containerd $node at $address${config:+ (TARDIS_CONFIG=$config)}"
-  if [[ -n $config ]]; then
-    TARDIS_CONFIG=$config containerd --root "$dir/root" --state "$dir/state" \
-      --address "$address" --config "$dir/containerd.toml" >>"$dir/containerd.log" 2>&1 </dev/null &
-  else
-    env -u TARDIS_CONFIG containerd --root "$dir/root" --state "$dir/state" \
-      --address "$address" --config "$dir/containerd.toml" >>"$dir/containerd.log" 2>&1 </dev/null &
-  fi
-  E2E_PID[$node]=$!
-  E2E_ADDRESS[$node]=$address
-  E2E_CONFIG[$node]=$config
-  E2E_NODES+=("$node")
-  local deadline=$((SECONDS + 30))
-  until ctr --address "$address" version >/dev/null 2>&1; do
-    if ! kill -0 "${E2E_PID[$node]}" 2>/dev/null; then
-      fail "containerd $node exited during startup:"$'\n'"$(tail -n 30 "$dir/containerd.log")"
-    fi
-    ((SECONDS < deadline)) || fail "containerd $node did not answer within 30s:"$'\n'"$(tail -n 30 "$dir/containerd.log")"
-    sleep 0.1
-  done
-  log "containerd $node is up (pid ${E2E_PID[$node]})"
+  start_containerd_with_config "$node" "$dir/containerd.toml" "$@"
 }
 
 # stop_containerd NODE: stops NODE's containerd like a node going down: SIGTERM, then
@@ -883,17 +855,18 @@ require_tool() {
   done
 }
 
-# start_containerd_with_config NODE FILE [--tardis-config F]: like start_containerd, but
-# containerd reads the test's own FILE (for tests of what a config does: the CRI plugin,
-# tardisctl install). Root, state and socket are NODE's as always (command-line options
-# win over FILE's); FILE should keep everything else it names under $E2E_TMP.
+# start_containerd_with_config NODE FILE [--tardis-config F]: starts NODE's containerd
+# reading FILE: start_containerd's minimal one, or a test's own (for tests of what a
+# config does: the CRI plugin, tardisctl install). Root, state and socket are NODE's as
+# always (command-line options win over FILE's); FILE should keep everything else it
+# names under $E2E_TMP. Waits until it answers.
 start_containerd_with_config() {
   local node=$1 file=$2; shift 2
   local config=${TARDIS_CONFIG:-}
   while (($#)); do
     case $1 in
       --tardis-config) config=$2; shift 2 ;;
-      *) fail "start_containerd_with_config: unknown option $1" ;;
+      *) fail "start_containerd: unknown option $1" ;;
     esac
   done
   [[ -z ${E2E_PID[$node]:-} ]] || fail "containerd $node is already running"
