@@ -38,9 +38,27 @@ CRIU_PREFIX=/opt/tardis/criu
 CRIU_SHIM=/usr/local/sbin/criu
 criu_ok() { "$1" check >/dev/null 2>&1; }
 
+# The shim in PATH that runs the private CRIU. CRIU_FAULT=130 switches off CRIU's
+# hardware breakpoints, which virtual machines miss now and then, leaving CRIU waiting
+# forever (see tardis/runtime/criu_environment.h); a caller's own CRIU_FAULT wins.
+write_criu_shim() {
+  local lib="$CRIU_PREFIX/usr/lib/x86_64-linux-gnu" text
+  text="#!/bin/sh
+# Installed by Tardis's setup: CRIU 4.x from Debian 13 with its own loader and libraries.
+# No hardware breakpoints unless the caller says otherwise (criu#107, #162).
+CRIU_FAULT=\${CRIU_FAULT-130}; export CRIU_FAULT
+exec $lib/ld-linux-x86-64.so.2 --library-path $lib $CRIU_PREFIX/usr/sbin/criu \"\$@\""
+  [ "$(cat "$CRIU_SHIM" 2>/dev/null)" = "$text" ] && return 0
+  mkdir -p "$(dirname "$CRIU_SHIM")"
+  printf '%s\n' "$text" >"$CRIU_SHIM.new"
+  chmod 0755 "$CRIU_SHIM.new"
+  mv "$CRIU_SHIM.new" "$CRIU_SHIM"
+}
+
+# A private CRIU installed by an earlier run keeps its shim current.
+[ -x "$CRIU_SHIM" ] && [ -x "$CRIU_PREFIX/usr/sbin/criu" ] && write_criu_shim
+
 if criu_ok "$(command -v criu)"; then
-  :
-elif [ -x "$CRIU_SHIM" ] && criu_ok "$CRIU_SHIM"; then
   :
 elif criu_ok /usr/sbin/criu; then
   rm -f "$CRIU_SHIM"
@@ -65,14 +83,7 @@ else
   for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$CRIU_PREFIX.new"; done
   rm -rf "$CRIU_PREFIX"
   mv "$CRIU_PREFIX.new" "$CRIU_PREFIX"
-  lib="$CRIU_PREFIX/usr/lib/x86_64-linux-gnu"
-  mkdir -p "$(dirname "$CRIU_SHIM")"
-  cat >"$CRIU_SHIM" <<SHIM
-#!/bin/sh
-# Installed by Tardis's setup: CRIU 4.x from Debian 13 with its own loader and libraries.
-exec $lib/ld-linux-x86-64.so.2 --library-path $lib $CRIU_PREFIX/usr/sbin/criu "\$@"
-SHIM
-  chmod 0755 "$CRIU_SHIM"
+  write_criu_shim
   criu_ok "$CRIU_SHIM" || { log "CRIU from Debian 13 also fails 'criu check'"; "$CRIU_SHIM" check || true; exit 1; }
 fi
 log "ready: containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}'), criu $(criu --version | awk 'NR==1{print $2}')"

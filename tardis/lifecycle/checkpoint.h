@@ -119,7 +119,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
 
   const runc::Invocation dump =
       runc::CheckpointIntoImage(call, absl::StrCat(*staging, "/", kCriuDirName));
-  absl::StatusOr<int> code = RunRunc(node, dump);
+  absl::StatusOr<int> code = RunRuncDrivingCriu(node, dump);
   if (!code.ok()) return give_up("running runc checkpoint", code.status());
   if (*code != 0) {
     node.log.Error(who, ": runc checkpoint failed with status ", *code, "; the previous image is kept");

@@ -15,6 +15,7 @@
 #include "tardis/config/host_config.h"
 #include "tardis/log/logger.h"
 #include "tardis/runc/invocation.h"
+#include "tardis/runtime/criu_environment.h"
 #include "tardis/runtime/real_runc.h"
 #include "tardis/state/state_store.h"
 
@@ -42,14 +43,37 @@ struct Node {
   const StateStore& state;
 };
 
-// Runs the real runc with `invocation` as a child (stdio shared, so what runc prints
+// Starts the real runc with `invocation` as a child (stdio shared, so what runc prints
 // reaches containerd unchanged) and logs the argv it ran.
-inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation) {
+inline absl::StatusOr<Child> StartRunc(const Node& node, const runc::Invocation& invocation,
+                                       const std::vector<std::string>* environment = nullptr) {
   const std::vector<std::string> argv = runc::Rebuild(invocation);
   node.log.Info("running: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
-  absl::StatusOr<int> code = node.runc.Run(argv);
-  if (!code.ok()) node.log.Error("could not run runc: ", code.status().message());
+  absl::StatusOr<Child> child = node.runc.Start(argv, environment);
+  if (!child.ok()) node.log.Error("could not run runc: ", child.status().message());
+  return child;
+}
+
+// The same, waited for: runc's exit code.
+inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation,
+                                   const std::vector<std::string>* environment = nullptr) {
+  absl::StatusOr<Child> child = StartRunc(node, invocation, environment);
+  if (!child.ok()) return child.status();
+  absl::StatusOr<int> code = child->Wait();
+  if (!code.ok()) node.log.Error("could not wait for runc: ", code.status().message());
   return code;
+}
+
+// For a runc call that drives CRIU (checkpoint, restore): CRIU gets the environment of
+// criu_environment.h.
+inline absl::StatusOr<Child> StartRuncDrivingCriu(const Node& node, const runc::Invocation& invocation) {
+  const std::vector<std::string> environment = EnvironmentForCriu(environ);
+  return StartRunc(node, invocation, &environment);
+}
+
+inline absl::StatusOr<int> RunRuncDrivingCriu(const Node& node, const runc::Invocation& invocation) {
+  const std::vector<std::string> environment = EnvironmentForCriu(environ);
+  return RunRunc(node, invocation, &environment);
 }
 
 // `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,

@@ -40,11 +40,19 @@ class RealRunc {
   // Returns errno only if exec fails.
   int ExecReplacing(char* const argv[]) const { return tardis::ExecReplacing(path_, argv); }
 
-  // runc with `args` as a child whose stdio is ours; its exit code.
-  absl::StatusOr<int> Run(const std::vector<std::string>& args) const {
-    absl::StatusOr<RunResult> result = tardis::RunProgram(path_, args);
-    if (!result.ok()) return result.status();
-    return result->exit_code;
+  // runc with `args` as a child whose stdio is ours, started; `environment` replaces
+  // ours when given.
+  absl::StatusOr<Child> Start(const std::vector<std::string>& args,
+                              const std::vector<std::string>* environment = nullptr) const {
+    return tardis::StartProgram(path_, args, {.environment = environment});
+  }
+
+  // The same, waited for: its exit code.
+  absl::StatusOr<int> Run(const std::vector<std::string>& args,
+                          const std::vector<std::string>* environment = nullptr) const {
+    absl::StatusOr<Child> child = Start(args, environment);
+    if (!child.ok()) return child.status();
+    return child->Wait();
   }
 
   // runc with `args`, for what it prints (`state`): stdout captured, stderr dropped.

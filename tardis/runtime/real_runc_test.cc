@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
@@ -33,6 +34,27 @@ TEST(RealRuncTest, RunsAndQueries) {
   ASSERT_TRUE(query.ok());
   EXPECT_EQ(query->stdout_text, "state c1\n");
   EXPECT_EQ(query->exit_code, 3);
+}
+
+TEST(RealRuncTest, RunPassesTheEnvironmentGiven) {
+  const std::string seen = absl::StrCat(::testing::TempDir(), "/seen-env");
+  const std::string fake = absl::StrCat(::testing::TempDir(), "/env-runc");
+  std::ofstream(fake) << "#!/bin/sh\necho \"${TARDIS_TEST_VAR-unset}\" >" << seen << "\n";
+  ASSERT_EQ(::chmod(fake.c_str(), 0755), 0);
+  const auto runc = RealRunc::Find(fake);
+  ASSERT_TRUE(runc.ok()) << runc.status();
+  const auto read_seen = [&] {
+    std::ifstream in(seen);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+
+  ASSERT_TRUE(runc->Run({"checkpoint", "c1"}).ok());
+  EXPECT_EQ(read_seen(), "unset");
+  const std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "TARDIS_TEST_VAR=given"};
+  ASSERT_TRUE(runc->Run({"checkpoint", "c1"}, &environment).ok());
+  EXPECT_EQ(read_seen(), "given");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Running other programs: replacing this process (the pass-through path), or running a
-// child and waiting for it with stdio inherited or stdout captured.
+// child (and waiting for it, at once or later) with stdio inherited or stdout captured.
 #ifndef TARDIS_SYS_EXEC_H_
 #define TARDIS_SYS_EXEC_H_
 
@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <absl/status/status.h>
@@ -61,6 +62,7 @@ inline int ExitCodeOf(int wait_status) {
 struct RunOptions {
   bool capture_stdout = false;  // otherwise stdout is inherited
   bool quiet_stderr = false;    // send the child's stderr to /dev/null
+  const std::vector<std::string>* environment = nullptr;  // "NAME=value"s; null: ours
 };
 
 struct RunResult {
@@ -68,13 +70,63 @@ struct RunResult {
   std::string stdout_text;  // when captured
 };
 
-// Runs `path` with `args` (argv without argv[0], which becomes `path`) and waits.
-inline absl::StatusOr<RunResult> RunProgram(const std::string& path, const std::vector<std::string>& args,
-                                     const RunOptions& options = {}) {
+// A program started by StartProgram. Waiting is not optional: a Child still running
+// when it goes out of scope is waited for, so Tardis never leaves a zombie behind or
+// returns while a runc it started is still at work.
+class Child {
+ public:
+  Child(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  Child(Child&& other) noexcept
+      : pid_(std::exchange(other.pid_, -1)), stdout_fd_(std::exchange(other.stdout_fd_, -1)) {}
+  Child& operator=(Child&&) = delete;
+  ~Child() {
+    if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    if (pid_ > 0) (void)Wait();
+  }
+
+  // What the child printed, to its end (only when started with capture_stdout).
+  std::string ReadStdout() {
+    std::string text;
+    if (stdout_fd_ < 0) return text;
+    char buffer[8192];
+    while (true) {
+      const ssize_t n = ::read(stdout_fd_, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buffer, static_cast<size_t>(n));
+    }
+    ::close(std::exchange(stdout_fd_, -1));
+    return text;
+  }
+
+  // Its end, as ExitCodeOf() tells it.
+  absl::StatusOr<int> Wait() {
+    if (pid_ <= 0) return absl::FailedPreconditionError("no child to wait for");
+    int wait_status = 0;
+    while (::waitpid(pid_, &wait_status, 0) < 0) {
+      if (errno != EINTR) return ErrnoStatus(errno, absl::StrCat("wait for child ", std::exchange(pid_, -1)));
+    }
+    pid_ = -1;
+    return ExitCodeOf(wait_status);
+  }
+
+ private:
+  pid_t pid_;
+  int stdout_fd_;
+};
+
+// Starts `path` with `args` (argv without argv[0], which becomes `path`).
+inline absl::StatusOr<Child> StartProgram(const std::string& path, const std::vector<std::string>& args,
+                                          const RunOptions& options = {}) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(path.c_str()));
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (options.environment != nullptr) {
+    for (const std::string& entry : *options.environment) envp.push_back(const_cast<char*>(entry.c_str()));
+    envp.push_back(nullptr);
+  }
 
   int pipe_fds[2] = {-1, -1};
   posix_spawn_file_actions_t actions;
@@ -90,30 +142,27 @@ inline absl::StatusOr<RunResult> RunProgram(const std::string& path, const std::
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   }
   pid_t pid = 0;
-  const int error = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ);
+  const int error = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(),
+                                   options.environment != nullptr ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
   if (error != 0) {
     if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
     return ErrnoStatus(error, absl::StrCat("spawn ", path));
   }
+  return Child(pid, pipe_fds[0]);
+}
 
+// Runs `path` with `args` (argv without argv[0], which becomes `path`) and waits.
+inline absl::StatusOr<RunResult> RunProgram(const std::string& path, const std::vector<std::string>& args,
+                                            const RunOptions& options = {}) {
+  absl::StatusOr<Child> child = StartProgram(path, args, options);
+  if (!child.ok()) return child.status();
   RunResult result;
-  if (pipe_fds[0] >= 0) {
-    char buffer[8192];
-    while (true) {
-      const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      result.stdout_text.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(pipe_fds[0]);
-  }
-  int wait_status = 0;
-  while (::waitpid(pid, &wait_status, 0) < 0) {
-    if (errno != EINTR) return ErrnoStatus(errno, absl::StrCat("wait for ", path));
-  }
-  result.exit_code = ExitCodeOf(wait_status);
+  result.stdout_text = child->ReadStdout();
+  absl::StatusOr<int> code = child->Wait();
+  if (!code.ok()) return code.status();
+  result.exit_code = *code;
   return result;
 }
 

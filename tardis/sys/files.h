@@ -4,6 +4,7 @@
 #define TARDIS_SYS_FILES_H_
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,31 @@ inline absl::Status WriteAll(int fd, absl::string_view data, absl::string_view w
     if (n < 0) return ErrnoStatus(errno, absl::StrCat("write ", what));
     data.remove_prefix(static_cast<size_t>(n));
   }
+  return absl::OkStatus();
+}
+
+// Moves the regular file `from` to `to` (which must not exist), across filesystems too:
+// there by copying it, then removing the original.
+inline absl::Status MoveFile(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return absl::OkStatus();
+  if (errno != EXDEV) return ErrnoStatus(errno, absl::StrCat("move ", from, " to ", to));
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return ErrnoStatus(errno, absl::StrCat("open ", from));
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out < 0) {
+    const int error = errno;
+    ::close(in);
+    return ErrnoStatus(error, absl::StrCat("create ", to));
+  }
+  absl::Status copied =
+      ReadInChunks(in, 1 << 20, from, [&](absl::string_view chunk) { return WriteAll(out, chunk, to); });
+  ::close(in);
+  if (::close(out) != 0 && copied.ok()) copied = ErrnoStatus(errno, absl::StrCat("close ", to));
+  if (!copied.ok()) {
+    ::unlink(to.c_str());
+    return copied;
+  }
+  if (::unlink(from.c_str()) != 0) return ErrnoStatus(errno, absl::StrCat("remove ", from));
   return absl::OkStatus();
 }
 

@@ -51,6 +51,32 @@ TEST(FilesTest, MakeDirectoriesIsIdempotentAndRefusesFiles) {
   EXPECT_FALSE(MakeDirectories(Temp("plain/sub")).ok());
 }
 
+TEST(FilesTest, MoveFileMovesAndNeverReplaces) {
+  const std::string from = Temp("move-from"), to = Temp("move-to");
+  std::ofstream(from) << "content";
+  ASSERT_TRUE(MoveFile(from, to).ok());
+  EXPECT_EQ(ReadSmallFile(to, 100).value_or("?"), "content");
+  EXPECT_NE(::access(from.c_str(), F_OK), 0);
+  std::ofstream(from) << "other";
+  EXPECT_FALSE(MoveFile(from, to).ok());
+  EXPECT_EQ(ReadSmallFile(to, 100).value_or("?"), "content");
+}
+
+// /dev/shm is a tmpfs of its own: the move copies, then removes the original.
+TEST(FilesTest, MoveFileCrossesFilesystems) {
+  const std::string from = Temp("cross-from");
+  const std::string to = absl::StrCat("/dev/shm/tardis-sys-test-", ::getpid());
+  const std::string content(3 << 20, 'x');
+  std::ofstream(from) << content;
+  struct stat a, b;
+  ASSERT_EQ(::stat(from.c_str(), &a), 0);
+  if (::stat("/dev/shm", &b) != 0 || a.st_dev == b.st_dev) GTEST_SKIP() << "/dev/shm is not another filesystem";
+  ASSERT_TRUE(MoveFile(from, to).ok());
+  EXPECT_EQ(ReadSmallFile(to, 4 << 20).value_or("?"), content);
+  EXPECT_NE(::access(from.c_str(), F_OK), 0);
+  ::unlink(to.c_str());
+}
+
 TEST(ExecTest, RunReportsExitCodesAndSignals) {
   EXPECT_EQ(RunProgram("/bin/sh", {"-c", "exit 7"})->exit_code, 7);
   EXPECT_EQ(RunProgram("/bin/sh", {"-c", "kill -9 $$"})->exit_code, 128 + 9);
@@ -62,6 +88,37 @@ TEST(ExecTest, RunCapturesStdout) {
                           {.capture_stdout = true, .quiet_stderr = true});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->stdout_text, "out\n");
+}
+
+// A started child runs while the caller works, and is waited for exactly once.
+TEST(ExecTest, StartedChildRunsAlongsideAndIsWaitedFor) {
+  const std::string fifo = absl::StrCat(::testing::TempDir(), "/child-fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<Child> child = StartProgram("/bin/sh", {"-c", absl::StrCat("echo hello >", fifo, "; exit 5")});
+  ASSERT_TRUE(child.ok()) << child.status();
+  // The child can only finish once this process reads what it writes.
+  EXPECT_EQ(ReadSmallFile(fifo, 100).value_or("?"), "hello\n");
+  EXPECT_EQ(child->Wait().value_or(-1), 5);
+  EXPECT_FALSE(child->Wait().ok());
+}
+
+TEST(ExecTest, ChildGoingOutOfScopeIsReaped) {
+  pid_t pid = 0;
+  {
+    absl::StatusOr<Child> child = StartProgram("/bin/sh", {"-c", "echo $$; sleep 0.1"}, {.capture_stdout = true});
+    ASSERT_TRUE(child.ok()) << child.status();
+    pid = std::stoi(child->ReadStdout());
+  }
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);  // already reaped: no such child
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(ExecTest, EnvironmentReplacesOurs) {
+  const std::vector<std::string> environment = {"ONLY=this"};
+  const auto result = RunProgram("/bin/sh", {"-c", "env"}, {.capture_stdout = true, .environment = &environment});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stdout_text.find("ONLY=this\n") != std::string::npos, true) << result->stdout_text;
+  EXPECT_EQ(result->stdout_text.find("HOME="), std::string::npos) << result->stdout_text;
 }
 
 TEST(ExecTest, ResolveExecutableSearchesPath) {
