@@ -14,7 +14,9 @@
 # 4. Bad images (truncated, failed, tampered, hostile) and a restore runc rejects: the
 #    container starts fresh, its upperdir is as without Tardis, nothing outside changes.
 # 5. Checkpoints that fail, before runc (image dir not writable) and in runc (a process
-#    CRIU cannot seize): the container keeps running, the image stays.
+#    CRIU cannot seize): the container keeps running, the image stays. An upperdir that
+#    cannot be archived while CRIU dumps (a path longer than any archive entry may be):
+#    containerd gets CRIU's dump as plain runc would have given it, no image is written.
 #
 # Run directly (as root): bazel build //cmd:all //e2e/...  &&
 #   TARDIS_BIN_DIR=$PWD/bazel-bin/cmd TARDIS_E2E_DIR=$PWD/bazel-bin/e2e \
@@ -22,6 +24,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
+require_tool jq
 export TARDIS_CONFIG
 TARDIS_CONFIG=$(write_tardis_config a log_level=DEBUG)
 start_containerd a
@@ -238,5 +241,27 @@ wait_for count_at_least "$E2E_TMP/keeps.2.log" $((now + 3))
 assert_eq "$image_before" "$(tree_snapshot "$IMAGES/keeps")" "the previous image after runc failed"
 assert_contains "$(cat "$(tardis_log a)")" "runc checkpoint failed with status"
 remove_container a keeps
+
+# Alongside runc: the archive fails (a path of 45 x 101 bytes), CRIU's dump succeeds.
+run_container a deep "${OPT_IN[@]}" -- sleep 100000
+wait_for task_status_is a deep RUNNING
+# (Made from the host: busybox's cd refuses a working directory that long.)
+(cd "$(container_upperdir a deep)" && for i in $(seq 45); do
+   n=$(printf "%0100d" "$i") && mkdir "$n" && cd "$n" || exit 1
+ done)
+run ctr_ a containers checkpoint --task deep checkpoint/deep:handover
+assert_status 0
+assert_file_missing "$IMAGES/deep"
+assert_contains "$(cat "$(tardis_log a)")" "archiving the upperdir failed"
+assert_contains "$(cat "$(tardis_log a)")" "as plain runc's would have"
+# containerd's checkpoint image (an index in its content store) holds CRIU's files.
+blobs=$(node_dir a)/root/io.containerd.content.v1.content/blobs/sha256
+index=$(ctr_ a images ls | awk '$1 == "checkpoint/deep:handover" { print $3 }')
+criu_layer=$(jq -r '.manifests[] | select(.mediaType | test("criu")) | .digest' "$blobs/${index#sha256:}")
+[[ -n $criu_layer ]] || fail "no CRIU layer in containerd's checkpoint: $(cat "$blobs/${index#sha256:}")"
+tar -tf "$blobs/${criu_layer#sha256:}" | grep -qx 'inventory.img' ||
+  fail "containerd's checkpoint holds no CRIU dump: $(tar -tf "$blobs/${criu_layer#sha256:}" | head)"
+ctr_ a images rm checkpoint/deep:handover >/dev/null
+remove_container a deep
 
 finish_test

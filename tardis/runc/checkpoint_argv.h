@@ -5,6 +5,9 @@
 // image valid). --leave-running goes, so the container stops with its checkpoint and
 // cannot drift from it. Every other option (--file-locks, --tcp-established, ...) and
 // every global option stays as containerd wrote it.
+//
+// CallersImagePath(): where plain runc would have put the CRIU files of the caller's own
+// checkpoint, for when Tardis hands CRIU's dump back to the caller (see checkpoint.h).
 #ifndef TARDIS_RUNC_CHECKPOINT_ARGV_H_
 #define TARDIS_RUNC_CHECKPOINT_ARGV_H_
 
@@ -21,6 +24,15 @@ inline Invocation CheckpointIntoImage(Invocation checkpoint, const std::string& 
   checkpoint.Remove("leave-running");
   checkpoint.options.push_back(MakeOption(*FindOption(kCheckpointOptions, "image-path"), image_path));
   return checkpoint;
+}
+
+// The caller's --image-path, relative ones taken from `cwd`; without one, runc's default,
+// "checkpoint" in the working directory.
+inline std::string CallersImagePath(const Invocation& checkpoint, const std::string& cwd) {
+  const Option* given = checkpoint.Find("image-path");
+  const std::string path = given != nullptr && !given->value.empty() ? given->value : "checkpoint";
+  if (path.front() == '/') return path;
+  return cwd.empty() || cwd.back() == '/' ? cwd + path : cwd + "/" + path;
 }
 
 }  // namespace tardis::runc

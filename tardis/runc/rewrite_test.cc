@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include <absl/strings/str_join.h>
 #include <absl/strings/str_split.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,26 @@ TEST(RewriteTest, OptionsToRepeatAtRestoreAreTheEnabledKnownOnes) {
   const Invocation call = Classify(std::vector<std::string>{
       "checkpoint", "--file-locks", "--tcp-established=false", "--shell-job", "--leave-running", "c1"});
   EXPECT_EQ(OptionsToRepeatAtRestore(call), (std::vector<std::string>{"file-locks", "shell-job"}));
+}
+
+TEST(RewriteTest, CallersImagePathIsWherePlainRuncWouldWrite) {
+  struct Case {
+    std::vector<std::string> argv;
+    std::string cwd, want;
+  };
+  const std::vector<Case> cases = {
+      {{"checkpoint", "--image-path", "/tmp/ctd-checkpoint1", "c1"}, "/run/x", "/tmp/ctd-checkpoint1"},
+      {{"checkpoint", "--image-path=/tmp/ctd-checkpoint2", "c1"}, "/", "/tmp/ctd-checkpoint2"},
+      {{"checkpoint", "--image-path", "images", "c1"}, "/run/x", "/run/x/images"},
+      {{"checkpoint", "--image-path", "images", "c1"}, "/", "/images"},
+      {{"checkpoint", "--image-path=", "c1"}, "/run/x", "/run/x/checkpoint"},
+      {{"checkpoint", "--leave-running", "c1"}, "/run/x", "/run/x/checkpoint"},
+  };
+  for (const Case& c : cases) {
+    const Invocation call = Classify(c.argv);
+    ASSERT_TRUE(call.understood) << call.problem;
+    EXPECT_EQ(CallersImagePath(call, c.cwd), c.want) << absl::StrJoin(c.argv, " ");
+  }
 }
 
 }  // namespace
