@@ -121,7 +121,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
 
   const std::string criu_dir = absl::StrCat(*staging, "/", kCriuDirName);
-  absl::StatusOr<Child> dumping = StartRuncDrivingCriu(node, runc::CheckpointIntoImage(call, criu_dir));
+  absl::StatusOr<Child> dumping = StartRunc(node, runc::CheckpointIntoImage(call, criu_dir));
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
   const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
   absl::StatusOr<PackResult> packed = absl::UnknownError("not packed");
@@ -145,11 +145,11 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
   attempt.ContainerStopped();
   if (!packed.ok()) {
-    std::string placed;
-    const absl::Status handed = HandDumpToCaller(criu_dir, call, &placed);
+    const absl::StatusOr<std::string> handed = HandDumpToCaller(criu_dir, call);
     node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
-                   handed.ok() ? absl::StrCat("; CRIU's dump went to ", placed, " as plain runc's would have")
-                               : absl::StrCat("; CRIU's dump could not be handed over either: ", handed.message()),
+                   handed.ok() ? absl::StrCat("; CRIU's dump went to ", *handed, " as plain runc's would have")
+                               : absl::StrCat("; CRIU's dump could not be handed over either: ",
+                                              handed.status().message()),
                    "; the previous image is kept");
     if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
       node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());

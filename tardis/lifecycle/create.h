@@ -149,7 +149,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
                          manifest->rootfs.xxh3_128, manifest->rootfs.bytes);
   if (!unpacked.ok()) return create_fresh("unpacking the saved files", unpacked.status());
 
-  absl::StatusOr<int> code = RunRuncDrivingCriu(node, *restore);
+  absl::StatusOr<int> code = RunRunc(node, *restore);
   if (code.ok() && *code == 0) {
     if (absl::Status skip = state.Set(Flag::kSkipStart); !skip.ok()) {
       node.log.Error(who, ": restored, but could not remember to skip start: ", skip.message());

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <absl/status/status.h>
+#include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 
 #include "tardis/runc/checkpoint_argv.h"
@@ -29,13 +30,13 @@
 namespace tardis {
 
 // Moves the regular files of `criu_dir` (CRIU writes no others) into the directory plain
-// runc would have used for `checkpoint`. Returns that directory's path in `placed`.
-inline absl::Status HandDumpToCaller(const std::string& criu_dir, const runc::Invocation& checkpoint,
-                                     std::string* placed) {
+// runc would have used for `checkpoint`, and returns that directory.
+inline absl::StatusOr<std::string> HandDumpToCaller(const std::string& criu_dir,
+                                                    const runc::Invocation& checkpoint) {
   char cwd[PATH_MAX];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus(errno, "getcwd");
-  *placed = runc::CallersImagePath(checkpoint, cwd);
-  if (absl::Status made = MakeDirectories(*placed, 0700); !made.ok()) return made;
+  const std::string placed = runc::CallersImagePath(checkpoint, cwd);
+  if (absl::Status made = MakeDirectories(placed, 0700); !made.ok()) return made;
 
   std::vector<std::string> names;
   DIR* dir = ::opendir(criu_dir.c_str());
@@ -48,10 +49,10 @@ inline absl::Status HandDumpToCaller(const std::string& criu_dir, const runc::In
   }
   ::closedir(dir);
   for (const std::string& name : names) {
-    absl::Status moved = MoveFile(absl::StrCat(criu_dir, "/", name), absl::StrCat(*placed, "/", name));
+    absl::Status moved = MoveFile(absl::StrCat(criu_dir, "/", name), absl::StrCat(placed, "/", name));
     if (!moved.ok()) return moved;
   }
-  return absl::OkStatus();
+  return placed;
 }
 
 }  // namespace tardis

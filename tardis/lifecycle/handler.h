@@ -44,36 +44,26 @@ struct Node {
 };
 
 // Starts the real runc with `invocation` as a child (stdio shared, so what runc prints
-// reaches containerd unchanged) and logs the argv it ran.
-inline absl::StatusOr<Child> StartRunc(const Node& node, const runc::Invocation& invocation,
-                                       const std::vector<std::string>* environment = nullptr) {
+// reaches containerd unchanged) and logs the argv it ran. A command that drives CRIU
+// gets the environment of criu_environment.h; any other, ours unchanged.
+inline absl::StatusOr<Child> StartRunc(const Node& node, const runc::Invocation& invocation) {
   const std::vector<std::string> argv = runc::Rebuild(invocation);
   node.log.Info("running: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
-  absl::StatusOr<Child> child = node.runc.Start(argv, environment);
+  std::vector<std::string> criu_environment;
+  const bool drives_criu = DrivesCriu(invocation.command_name);
+  if (drives_criu) criu_environment = EnvironmentForCriu(environ);
+  absl::StatusOr<Child> child = node.runc.Start(argv, drives_criu ? &criu_environment : nullptr);
   if (!child.ok()) node.log.Error("could not run runc: ", child.status().message());
   return child;
 }
 
 // The same, waited for: runc's exit code.
-inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation,
-                                   const std::vector<std::string>* environment = nullptr) {
-  absl::StatusOr<Child> child = StartRunc(node, invocation, environment);
+inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation) {
+  absl::StatusOr<Child> child = StartRunc(node, invocation);
   if (!child.ok()) return child.status();
   absl::StatusOr<int> code = child->Wait();
   if (!code.ok()) node.log.Error("could not wait for runc: ", code.status().message());
   return code;
-}
-
-// For a runc call that drives CRIU (checkpoint, restore): CRIU gets the environment of
-// criu_environment.h.
-inline absl::StatusOr<Child> StartRuncDrivingCriu(const Node& node, const runc::Invocation& invocation) {
-  const std::vector<std::string> environment = EnvironmentForCriu(environ);
-  return StartRunc(node, invocation, &environment);
-}
-
-inline absl::StatusOr<int> RunRuncDrivingCriu(const Node& node, const runc::Invocation& invocation) {
-  const std::vector<std::string> environment = EnvironmentForCriu(environ);
-  return RunRunc(node, invocation, &environment);
 }
 
 // `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,

@@ -1,4 +1,5 @@
-// The environment runc hands to CRIU when Tardis runs a checkpoint or a restore.
+// The environment runc hands to CRIU when Tardis runs a checkpoint or a restore, and
+// which runc commands those are (DrivesCriu).
 //
 // CRIU ends a dump (and a restore) by letting each task run out of its parasite code
 // and stopping it again right at rt_sigreturn. By default it stops it with an x86
@@ -18,10 +19,16 @@
 #include <vector>
 
 #include <absl/strings/match.h>
+#include <absl/strings/string_view.h>
 
 namespace tardis {
 
 inline constexpr char kCriuNoBreakpoints[] = "CRIU_FAULT=130";
+
+// Whether runc runs CRIU for `runc_command` (and so needs the environment below).
+inline bool DrivesCriu(absl::string_view runc_command) {
+  return runc_command == "checkpoint" || runc_command == "restore";
+}
 
 // `environment` (a NULL-terminated array like environ) with CRIU's hardware breakpoints
 // switched off, unless it already says something about CRIU_FAULT.

@@ -38,5 +38,13 @@ TEST(EnvironmentForCriu, NullEnvironmentGivesTheSwitchAlone) {
   EXPECT_EQ(EnvironmentForCriu(nullptr), std::vector<std::string>{"CRIU_FAULT=130"});
 }
 
+TEST(DrivesCriu, OnlyCheckpointAndRestore) {
+  for (const char* command : {"checkpoint", "restore"}) EXPECT_TRUE(DrivesCriu(command)) << command;
+  for (const char* command : {"", "create", "start", "exec", "delete", "pause", "resume", "state", "Checkpoint",
+                              "checkpoint ", "restores"}) {
+    EXPECT_FALSE(DrivesCriu(command)) << command;
+  }
+}
+
 }  // namespace
 }  // namespace tardis
