@@ -1,9 +1,14 @@
 // tardis-listen: records the exit codes of opted-in containers from `ctr events`, so
-// that delete knows which images are no longer needed. One per node; started on demand
-// by tardis-runc, or run as a service (cmd/tardis-listen.service).
+// that delete knows which images are no longer needed, and keeps their checkpoint
+// identities' leases fresh (node/lease_keeper.h) beside that. One per node; started on
+// demand by tardis-runc, or run as a service (cmd/tardis-listen.service).
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <absl/strings/str_cat.h>
 
@@ -11,7 +16,41 @@
 #include "tardis/listener/listen_loop.h"
 #include "tardis/listener/listener_lock.h"
 #include "tardis/log/logger.h"
+#include "tardis/node/lease_keeper.h"
+#include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
+
+namespace {
+
+// Refreshes leases every third of the staleness bound until stopped.
+class LeaseKeeper {
+ public:
+  LeaseKeeper(const tardis::HostConfig& config, tardis::Logger& log)
+      : thread_([this, &config, &log] {
+          const auto period = std::chrono::milliseconds(config.lease_stale_ms / 3);
+          std::unique_lock<std::mutex> lock(mutex_);
+          do {
+            tardis::node::RefreshLeases(config.state_dir, tardis::NowUnixNanos(),
+                                        [&](const std::string& line) { log.Warning(line); });
+          } while (!stop_.wait_for(lock, period, [this] { return stopping_; }));
+        }) {}
+  ~LeaseKeeper() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    stop_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const tardis::ParsedHostConfig host = tardis::LoadHostConfig();
@@ -33,7 +72,11 @@ int main(int argc, char** argv) {
   log.Info("started (pid ", ::getpid(), ")");
 
   tardis::ListenLoop loop(host.config, log);
-  const int code = loop.Run();
+  int code = 0;
+  {
+    LeaseKeeper leases(host.config, log);
+    code = loop.Run();
+  }
   ::unlink(pid_file.c_str());
   return code;
 }

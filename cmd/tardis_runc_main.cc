@@ -1,5 +1,5 @@
 // tardis-runc-handler, the full program behind tardis-runc: stands in for runc. The calls
-// Tardis handles (create, start, checkpoint, resume, delete) go to their handler;
+// Tardis handles (create, start, checkpoint, resume, delete, restore) go to their handler;
 // everything else, and every handler that decides not to act, becomes the real runc, by
 // exec, with the identical argv.
 //
@@ -23,6 +23,7 @@
 #include "tardis/lifecycle/create.h"
 #include "tardis/lifecycle/delete.h"
 #include "tardis/lifecycle/handler.h"
+#include "tardis/lifecycle/restore.h"
 #include "tardis/lifecycle/resume.h"
 #include "tardis/lifecycle/start.h"
 #include "tardis/log/logger.h"
@@ -49,6 +50,7 @@ tardis::Outcome Dispatch(tardis::runc::Route route, const tardis::Node& node,
     case Route::kCheckpoint: return tardis::HandleCheckpoint(node, call);
     case Route::kResume: return tardis::HandleResume(node, call);
     case Route::kDelete: return tardis::HandleDelete(node, call);
+    case Route::kRestore: return tardis::HandleRestore(node, call);
     case Route::kPassThrough: break;
   }
   return tardis::Outcome::PassThrough();

@@ -193,7 +193,7 @@ class RealFinalizeSystem : public node::FinalizeSystem {
     return result;
   }
   node::ImageInfo Image(const node::OptedIn& c) override {
-    return node::InspectImage(c.record.image_dir, c.ns, c.id, node::ImageCheck::kQuick);
+    return node::InspectImage(c.record.image_dir, c.ns, c.record.identity, node::ImageCheck::kQuick);
   }
   int64_t WallNanos() override { return tardis::NowUnixNanos(); }
   int64_t MonotonicNanos() override {
@@ -223,6 +223,7 @@ class RealFinalizeSystem : public node::FinalizeSystem {
 int Finalize(Context& context, const node::ParsedOptions& options) {
   node::FinalizeOptions finalize;
   finalize.parallel = DefaultParallelism();
+  finalize.scratch_dir = context.host.config.state_dir + "/finalize";
   if (options.has("parallel")) {
     absl::StatusOr<int> parallel = node::ParseCount("parallel", options.value_or("parallel", ""), 1, 256);
     if (!parallel.ok()) return UsageError("finalize", parallel.status().message());

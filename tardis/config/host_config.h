@@ -34,6 +34,9 @@ struct HostConfig {
   std::string ctr = "ctr";
   std::string containerd_address;  // empty: ctr's own default
   int delete_wait_ms = 1000;
+  // A checkpoint identity's lease not refreshed for this long is stale: another node may
+  // take it over (image/lease.h). tardis-listen refreshes leases every third of it.
+  int lease_stale_ms = 30000;
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
 
@@ -96,6 +99,14 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
       return absl::StrCat("delete_wait_ms must be 0..600000: ", value);
     }
     config->delete_wait_ms = ms;
+    return "";
+  }
+  if (key == "lease_stale_ms") {
+    int ms = 0;
+    if (!absl::SimpleAtoi(value, &ms) || ms < 1000 || ms > 3600000) {
+      return absl::StrCat("lease_stale_ms must be 1000..3600000: ", value);
+    }
+    config->lease_stale_ms = ms;
     return "";
   }
   return absl::StrCat("unknown key: ", key);

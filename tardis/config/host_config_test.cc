@@ -102,3 +102,31 @@ TEST(LoadHostConfigTest, PathComesFromTheEnvironment) {
 
 }  // namespace
 }  // namespace tardis
+
+namespace tardis {
+namespace {
+
+TEST(HostConfigLeaseTest, StalenessBoundIsCheckedAndDefaulted) {
+  struct Case {
+    const char* text;
+    int want_ms;
+    const char* want_problem;
+  };
+  const Case cases[] = {
+      {"", 30000, ""},
+      {"lease_stale_ms = 3000", 3000, ""},
+      {"lease_stale_ms = 1000", 1000, ""},
+      {"lease_stale_ms = 3600000", 3600000, ""},
+      {"lease_stale_ms = 999", 30000, "line 1: lease_stale_ms must be 1000..3600000: 999 (ignored)"},
+      {"lease_stale_ms = 3600001", 30000, "line 1: lease_stale_ms must be 1000..3600000: 3600001 (ignored)"},
+      {"lease_stale_ms = soon", 30000, "line 1: lease_stale_ms must be 1000..3600000: soon (ignored)"},
+  };
+  for (const Case& c : cases) {
+    const ParsedHostConfig parsed = ParseHostConfig(c.text);
+    EXPECT_EQ(parsed.config.lease_stale_ms, c.want_ms) << c.text;
+    EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
+  }
+}
+
+}  // namespace
+}  // namespace tardis

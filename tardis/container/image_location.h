@@ -1,11 +1,12 @@
 // LocateImage(): the host paths a container's checkpoint image (and, in shared-
 // filesystem mode, its work directory) would live at, decided from its settings, its
-// namespace and id, and the host's checkpoint base (SPEC.md "Opting in").
+// namespace and checkpoint identity (checkpoint_identity.h: the job's name, or the
+// container id), and the host's checkpoint base (SPEC.md "Opting in").
 //
 // These are candidates only: the host paths come from the container's author, so the
 // caller must still confine them to the allowed roots (confine.h) before using them.
 // What is checked here is everything that can be checked without the filesystem: the
-// namespace and id are single, harmless path components, and every host path is
+// namespace and identity are single, harmless path components, and every host path is
 // absolute and free of "..".
 #ifndef TARDIS_CONTAINER_IMAGE_LOCATION_H_
 #define TARDIS_CONTAINER_IMAGE_LOCATION_H_
@@ -18,6 +19,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/string_view.h>
 
+#include "tardis/container/checkpoint_identity.h"
 #include "tardis/container/opt_in.h"
 #include "tardis/container/path.h"
 #include "tardis/sys/quote.h"
@@ -54,11 +56,13 @@ inline absl::Status ValidateIdentifier(absl::string_view what, absl::string_view
   return absl::OkStatus();
 }
 
+// `identity`: the checkpoint identity's name.
 inline absl::StatusOr<ImageLocation> LocateImage(const ContainerSettings& settings,
-                                                 absl::string_view ns, absl::string_view id,
+                                                 absl::string_view ns, absl::string_view identity,
                                                  absl::string_view checkpoint_base) {
   if (absl::Status status = ValidateIdentifier("namespace", ns); !status.ok()) return status;
-  if (absl::Status status = ValidateIdentifier("container id", id); !status.ok()) return status;
+  if (absl::Status status = ValidateCheckpointId(identity); !status.ok()) return status;
+  const absl::string_view id = identity;
   const auto base_from = [](absl::string_view what,
                             absl::string_view path) -> absl::StatusOr<std::string> {
     absl::StatusOr<std::string> normalized = NormalizeAbsolutePath(path);

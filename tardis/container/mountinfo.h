@@ -117,8 +117,13 @@ inline std::vector<std::string> SplitSuperOptions(absl::string_view options) {
   return out;
 }
 
-inline absl::StatusOr<std::string> OverlayUpperdirAt(absl::string_view mountinfo,
-                                                     absl::string_view mount_point) {
+// The overlay on top at `mount_point`, with its upperdir.
+struct OverlayMount {
+  MountinfoEntry entry;
+  std::string upperdir;
+};
+
+inline absl::StatusOr<OverlayMount> OverlayAt(absl::string_view mountinfo, absl::string_view mount_point) {
   absl::StatusOr<std::string> wanted = NormalizeAbsolutePath(mount_point);
   if (!wanted.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("mount point: ", wanted.status().message()));
@@ -153,7 +158,31 @@ inline absl::StatusOr<std::string> OverlayUpperdirAt(absl::string_view mountinfo
     return absl::FailedPreconditionError(absl::StrCat(
         "the overlay at ", Quote(*wanted), " has a relative upperdir ", Quote(*upperdir)));
   }
-  return *upperdir;
+  return OverlayMount{*std::move(top), *std::move(upperdir)};
+}
+
+inline absl::StatusOr<std::string> OverlayUpperdirAt(absl::string_view mountinfo,
+                                                     absl::string_view mount_point) {
+  absl::StatusOr<OverlayMount> overlay = OverlayAt(mountinfo, mount_point);
+  if (!overlay.ok()) return overlay.status();
+  return std::move(overlay->upperdir);
+}
+
+// The options to mount the overlay again exactly as it was: mountinfo's super options,
+// decoded once, are the options string it was mounted with.
+inline std::string RemountOptions(const OverlayMount& overlay) {
+  return mountinfo_internal::DecodeOctalEscapes(overlay.entry.super_options);
+}
+
+// Where a bundle's rootfs is mounted: config.json's root.path, relative to the bundle
+// (containerd writes "rootfs") or absolute (Docker mounts it itself, under its
+// data-root). `bundle` is resolved; the result is normalized, or an error.
+inline absl::StatusOr<std::string> RootfsMountPoint(absl::string_view bundle, absl::string_view root_path) {
+  if (root_path.empty()) root_path = "rootfs";
+  const std::string joined = root_path.front() == '/' ? std::string(root_path) : absl::StrCat(bundle, "/", root_path);
+  absl::StatusOr<std::string> normalized = NormalizeAbsolutePath(joined);
+  if (!normalized.ok()) return absl::InvalidArgumentError(absl::StrCat("root.path: ", normalized.status().message()));
+  return normalized;
 }
 
 }  // namespace tardis::container

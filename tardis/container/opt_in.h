@@ -8,6 +8,10 @@
 // and no NUL byte (runc refuses to start the container otherwise), and when a name
 // repeats the last entry wins (execve semantics).
 //
+// With the opt-in come the fields that name the container's job (checkpoint_identity.h):
+// TARDIS_CHECKPOINT_ID and the CRI plugin's annotations; and root.path, where the runtime
+// mounted the rootfs (Docker mounts it itself, not at <bundle>/rootfs).
+//
 // Whoever wrote the spec is untrusted, so anything malformed, and any JSON runc could
 // read differently (strict_json.h), is an error and the caller leaves the container
 // alone. A container that does not opt in asks for nothing: its other TARDIS_* variables
@@ -24,6 +28,7 @@
 #include <absl/strings/string_view.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/container/checkpoint_identity.h"
 #include "tardis/container/path.h"
 #include "tardis/container/strict_json.h"
 #include "tardis/sys/quote.h"
@@ -34,6 +39,12 @@ inline constexpr char kEnableVariable[] = "TARDIS_ENABLE";
 inline constexpr char kCheckpointHostPathVariable[] = "TARDIS_CHECKPOINT_HOST_PATH";
 inline constexpr char kNetworkFsHostPathVariable[] = "TARDIS_NETWORKFS_HOST_PATH";
 inline constexpr char kWorkdirContainerPathVariable[] = "TARDIS_WORKDIR_CONTAINER_PATH";
+inline constexpr char kCheckpointIdVariable[] = "TARDIS_CHECKPOINT_ID";
+
+// The CRI plugin's annotations naming a container's pod and itself.
+inline constexpr char kSandboxNamespaceAnnotation[] = "io.kubernetes.cri.sandbox-namespace";
+inline constexpr char kSandboxNameAnnotation[] = "io.kubernetes.cri.sandbox-name";
+inline constexpr char kContainerNameAnnotation[] = "io.kubernetes.cri.container-name";
 
 // Where the checkpoint image lives (image_location.h turns this into paths).
 enum class StorageMode {
@@ -62,6 +73,11 @@ struct ContainerSettings {
   std::string checkpoint_host_path;    // kCheckpointHostPath
   std::string networkfs_host_path;     // kNetworkFs
   std::string workdir_container_path;  // kNetworkFs: absolute, normalized, not "/"
+  std::string checkpoint_id;           // TARDIS_CHECKPOINT_ID as written ("" if absent)
+  KubernetesNames kubernetes;          // from the CRI plugin's annotations, if any
+  // root.path as the runtime (containerd, Docker) wrote it: where the rootfs is mounted
+  // when it is not <bundle>/rootfs. Not the container author's: the runtime's.
+  std::string root_path;
 };
 
 namespace opt_in_internal {
@@ -98,6 +114,33 @@ inline std::string Get(const std::map<std::string, std::string>& variables, cons
   return it == variables.end() ? std::string() : it->second;
 }
 
+// root.path and the CRI plugin's annotations. runc reads annotations as a map of strings
+// (a value of any other type fails the container), so the same is required here.
+inline absl::Status ReadRuntimeFields(const nlohmann::json& config, ContainerSettings* settings) {
+  if (const auto root = config.find("root"); root != config.end() && !root->is_null()) {
+    if (!root->is_object()) return absl::InvalidArgumentError("root is not an object");
+    if (const auto path = root->find("path"); path != root->end() && !path->is_null()) {
+      if (!path->is_string()) return absl::InvalidArgumentError("root.path is not a string");
+      settings->root_path = path->get<std::string>();
+    }
+  }
+  const auto annotations = config.find("annotations");
+  if (annotations == config.end() || annotations->is_null()) return absl::OkStatus();
+  if (!annotations->is_object()) return absl::InvalidArgumentError("annotations is not an object");
+  for (const auto& [key, value] : annotations->items()) {
+    if (!value.is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat("annotation ", Quote(key), " is not a string"));
+    }
+  }
+  const auto get = [&](const char* key) {
+    const auto it = annotations->find(key);
+    return it == annotations->end() ? std::string() : it->get<std::string>();
+  };
+  settings->kubernetes = {get(kSandboxNamespaceAnnotation), get(kSandboxNameAnnotation),
+                          get(kContainerNameAnnotation)};
+  return absl::OkStatus();
+}
+
 }  // namespace opt_in_internal
 
 inline absl::StatusOr<ContainerSettings> ReadContainerSettings(absl::string_view config_json) {
@@ -119,6 +162,8 @@ inline absl::StatusOr<ContainerSettings> ReadContainerSettings(absl::string_view
 
   if (Get(*variables, kEnableVariable) != "1") return settings;
   settings.enabled = true;
+  settings.checkpoint_id = Get(*variables, kCheckpointIdVariable);
+  if (absl::Status read = opt_in_internal::ReadRuntimeFields(config, &settings); !read.ok()) return read;
   if (std::string networkfs = Get(*variables, kNetworkFsHostPathVariable); !networkfs.empty()) {
     settings.mode = StorageMode::kNetworkFs;
     settings.networkfs_host_path = std::move(networkfs);

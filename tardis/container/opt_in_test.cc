@@ -26,6 +26,12 @@ std::string Describe(const absl::StatusOr<ContainerSettings>& settings) {
   field("checkpoint_host_path", settings->checkpoint_host_path);
   field("networkfs_host_path", settings->networkfs_host_path);
   field("workdir_container_path", settings->workdir_container_path);
+  field("checkpoint_id", settings->checkpoint_id);
+  if (settings->kubernetes.complete()) {
+    absl::StrAppend(&out, " k8s=", settings->kubernetes.sandbox_namespace, "/", settings->kubernetes.sandbox_name,
+                    "/", settings->kubernetes.container_name);
+  }
+  field("root_path", settings->root_path);
   return out;
 }
 

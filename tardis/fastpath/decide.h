@@ -119,13 +119,12 @@ inline constexpr const char* kGoBools[] = {"1", "t", "T", "TRUE", "true", "True"
                                            "0", "f", "F", "FALSE", "false", "False"};
 
 // runc's commands that Tardis never routes: everything in grammar.h's kCommands except
-// create, start, checkpoint, resume and delete (`h` is help's alias).
-inline constexpr const char* kNeverRouted[] = {"state", "kill",    "ps",   "exec",     "pause",
-                                               "list",  "events",  "update", "run",    "restore",
-                                               "spec",  "features", "help", "h"};
+// create, start, checkpoint, resume, delete and restore (`h` is help's alias).
+inline constexpr const char* kNeverRouted[] = {"state", "kill",   "ps",   "exec",     "pause", "list", "events",
+                                               "update", "run",   "spec", "features", "help",  "h"};
 
 // The commands route.h may send to a handler.
-inline constexpr const char* kRouted[] = {"create", "start", "checkpoint", "resume", "delete"};
+inline constexpr const char* kRouted[] = {"create", "start", "checkpoint", "resume", "delete", "restore"};
 
 // runc's global options (grammar.h kGlobalOptions), by whether they take a value.
 inline constexpr const char* kGlobalValueOptions[] = {"log", "log-format", "root", "criu",

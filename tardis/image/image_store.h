@@ -1,9 +1,10 @@
 // Where images live on disk, and the moves that keep them consistent.
 //
-//   <parent>/<id>/                      the published image
+//   <parent>/<name>/                      the published image (name: its checkpoint identity)
 //       manifest.json  rootfs.tar  criu/...
-//   <parent>/.<id>.staging.<pid>.<n>/   an image being built (checkpoint)
-//   <parent>/.<id>.previous/            the image being replaced (publish)
+//   <parent>/.<name>.staging.<pid>.<n>/   an image being built (checkpoint)
+//   <parent>/.<name>.previous/            the image being replaced (publish)
+//   <parent>/.<name>.lease                who may use the image now (lease.h)
 //
 // Publishing is: fsync everything, move the old image aside, rename staging into place,
 // delete the old one. A crash at any step leaves the published image, or the previous
@@ -39,10 +40,10 @@
 
 namespace tardis {
 
-// The names around one image directory (`image_dir` = <parent>/<id>).
+// The names around one image directory (`image_dir` = <parent>/<name>).
 struct ImagePaths {
   std::string parent;
-  std::string id;
+  std::string id;  // the image's name: its checkpoint identity
 
   static ImagePaths Of(const std::string& image_dir) {
     const size_t slash = image_dir.rfind('/');
@@ -51,6 +52,7 @@ struct ImagePaths {
   std::string published() const { return absl::StrCat(parent, "/", id); }
   std::string previous() const { return absl::StrCat(parent, "/.", id, ".previous"); }
   std::string staging_prefix() const { return absl::StrCat(".", id, ".staging."); }
+  std::string lease() const { return absl::StrCat(parent, "/.", id, ".lease"); }
 };
 
 inline bool IsDirectoryNoFollow(const std::string& path) {

@@ -34,7 +34,8 @@ class ImageStoreTest : public ::testing::Test {
     EXPECT_TRUE(criu.ok()) << criu.status();
     Manifest manifest;
     manifest.ns = "default";
-    manifest.id = id;
+    manifest.identity = id;
+    manifest.container_id = id;
     manifest.rootfs = {kRootfsArchiveName, 1024, "0123456789abcdef0123456789abcdef"};
     manifest.criu = *criu;
     EXPECT_TRUE(WriteManifest(*staging, manifest).ok());

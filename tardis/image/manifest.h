@@ -22,7 +22,9 @@ inline constexpr char kManifestName[] = "manifest.json";
 inline constexpr char kRootfsArchiveName[] = "rootfs.tar";
 inline constexpr char kCriuDirName[] = "criu";
 inline constexpr char kManifestFormat[] = "tardis-image";
-inline constexpr int kManifestVersion = 1;
+// Version 2 names the image's checkpoint identity and the container that made it;
+// version 1 (before identities) named the container only, which was its identity.
+inline constexpr int kManifestVersion = 2;
 inline constexpr size_t kMaxManifestFiles = 100000;
 
 struct ImageFile {
@@ -35,7 +37,8 @@ struct ImageFile {
 
 struct Manifest {
   std::string ns;
-  std::string id;
+  std::string identity;      // the job the image belongs to (what a restore matches)
+  std::string container_id;  // the container that was checkpointed
   int64_t created_unix_nanos = 0;
   // Checkpoint options the restore must repeat (see runc/restore_argv.h).
   std::vector<std::string> restore_options;
@@ -55,7 +58,8 @@ inline std::string SerializeManifest(const Manifest& manifest) {
   return nlohmann::json{{"format", kManifestFormat},
                         {"version", kManifestVersion},
                         {"namespace", manifest.ns},
-                        {"id", manifest.id},
+                        {"identity", manifest.identity},
+                        {"container_id", manifest.container_id},
                         {"created_unix_nanos", manifest.created_unix_nanos},
                         {"restore_options", manifest.restore_options},
                         {"rootfs", ImageFileJson(manifest.rootfs)},
@@ -110,19 +114,23 @@ inline absl::StatusOr<Manifest> ParseManifest(absl::string_view text) {
     return absl::DataLossError("not a Tardis image manifest");
   }
   if (field("version") == json.end() || !field("version")->is_number_integer() ||
-      field("version")->get<int64_t>() != kManifestVersion) {
+      (field("version")->get<int64_t>() != 1 && field("version")->get<int64_t>() != kManifestVersion)) {
     return absl::DataLossError("unsupported manifest version");
   }
+  const bool v1 = field("version")->get<int64_t>() == 1;
   Manifest manifest;
-  const auto ns = field("namespace"), id = field("id"), created = field("created_unix_nanos");
+  const auto ns = field("namespace"), created = field("created_unix_nanos");
+  const auto identity = field(v1 ? "id" : "identity"), container_id = field(v1 ? "id" : "container_id");
   const auto options = field("restore_options"), rootfs = field("rootfs"), criu = field("criu");
-  if (ns == json.end() || !ns->is_string() || id == json.end() || !id->is_string() ||
+  if (ns == json.end() || !ns->is_string() || identity == json.end() || !identity->is_string() ||
+      container_id == json.end() || !container_id->is_string() ||
       created == json.end() || !created->is_number_integer() || options == json.end() ||
       !options->is_array() || rootfs == json.end() || criu == json.end() || !criu->is_array()) {
     return absl::DataLossError("manifest is missing fields");
   }
   manifest.ns = ns->get<std::string>();
-  manifest.id = id->get<std::string>();
+  manifest.identity = identity->get<std::string>();
+  manifest.container_id = container_id->get<std::string>();
   manifest.created_unix_nanos = created->get<int64_t>();
   for (const nlohmann::json& option : *options) {
     if (!option.is_string()) return absl::DataLossError("restore option is not a string");

@@ -16,7 +16,7 @@ std::string Describe(const absl::StatusOr<Manifest>& manifest) {
   if (!manifest.ok()) {
     return absl::StrCat(absl::StatusCodeToString(manifest.status().code()), ": ", manifest.status().message());
   }
-  return absl::StrCat("OK ", manifest->ns, "/", manifest->id, " criu=", manifest->criu.size(),
+  return absl::StrCat("OK ", manifest->ns, "/", manifest->identity, " container=", manifest->container_id, " criu=", manifest->criu.size(),
                       " restore_options=", absl::StrJoin(manifest->restore_options, ","));
 }
 
@@ -31,7 +31,8 @@ TEST(ManifestTest, GoldenCases) {
 TEST(ManifestTest, RoundTrips) {
   Manifest manifest;
   manifest.ns = "default";
-  manifest.id = "job-1";
+  manifest.identity = "job-1";
+  manifest.container_id = "0123abcd";
   manifest.created_unix_nanos = 1795920945123456789;
   manifest.restore_options = {"file-locks", "tcp-established"};
   manifest.rootfs = {"rootfs.tar", 123456789012ULL, "0123456789abcdef0123456789abcdef"};

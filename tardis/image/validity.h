@@ -1,7 +1,7 @@
 // JudgeImage(): whether an image may be restored from, given what was observed on disk.
 //
 // Valid means: CRIU's dump.log ends with its success line, and Tardis's manifest is
-// present, is for this very container, and matches every CRIU file (size and checksum,
+// present, is of this very checkpoint identity (whichever container made it), and matches every CRIU file (size and checksum,
 // no file missing or extra) and the size of the upperdir archive. The archive's
 // checksum is verified while it is unpacked, so it is read once, not twice.
 #ifndef TARDIS_IMAGE_VALIDITY_H_
@@ -40,19 +40,24 @@ inline absl::string_view LastLine(absl::string_view text) {
   return newline == absl::string_view::npos ? text : text.substr(newline + 1);
 }
 
-// The manifest when the image is valid for container `ns`/`id`; otherwise why not.
+// Whether a parsed manifest is of identity `ns`/`identity` (shared with node/image_info.h's
+// quick judgement).
+inline absl::Status ManifestIsOf(const Manifest& manifest, absl::string_view ns, absl::string_view identity) {
+  if (manifest.ns == ns && manifest.identity == identity) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the image is of ", manifest.ns, "/", manifest.identity, ", not ", ns, "/", identity));
+}
+
+// The manifest when the image is valid for identity `ns`/`identity`; otherwise why not.
 inline absl::StatusOr<Manifest> JudgeImage(const ObservedImage& image, absl::string_view ns,
-                                           absl::string_view id) {
+                                           absl::string_view identity) {
   if (!absl::StrContains(LastLine(image.dump_log_tail), kDumpSuccessLine)) {
     return absl::FailedPreconditionError("dump.log does not end with CRIU's success line");
   }
   if (!image.manifest_text) return absl::FailedPreconditionError("no manifest: the image was never finished");
   absl::StatusOr<Manifest> manifest = ParseManifest(*image.manifest_text);
   if (!manifest.ok()) return absl::FailedPreconditionError(absl::StrCat("manifest: ", manifest.status().message()));
-  if (manifest->ns != ns || manifest->id != id) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the image is of ", manifest->ns, "/", manifest->id, ", not ", ns, "/", id));
-  }
+  if (absl::Status of = ManifestIsOf(*manifest, ns, identity); !of.ok()) return of;
   if (image.has_unexpected_entries) {
     return absl::FailedPreconditionError("the image holds something other than regular files and directories");
   }

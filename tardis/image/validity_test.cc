@@ -16,7 +16,8 @@ constexpr char kHash2[] = "00000000000000000000000000000002";
 Manifest ValidManifest() {
   Manifest m;
   m.ns = "default";
-  m.id = "c1";
+  m.identity = "c1";
+  m.container_id = "c1";
   m.rootfs = {"rootfs.tar", 10240, "0123456789abcdef0123456789abcdef"};
   m.criu = {{"criu/dump.log", 100, kHash1}, {"criu/pages-1.img", 4096, kHash2}};
   return m;
@@ -55,7 +56,7 @@ TEST(ValidityTest, Table) {
       {"manifest of another container",
        [](ObservedImage& i) {
          Manifest m = ValidManifest();
-         m.id = "c2";
+         m.identity = "c2";
          i.manifest_text = SerializeManifest(m);
        },
        "the image is of default/c2"},

@@ -11,10 +11,13 @@
 //      as fast as `runc checkpoint` plus tar by hand (bench/checkpoint_bench.sh);
 //   4. seal the image (manifest with checksums, written last) and publish it atomically;
 //   5. remember that containerd's resume after this checkpoint is to be skipped.
-// Before runc starts, any failure hands containerd's checkpoint to runc unchanged. If runc
-// fails, its status is returned and the previous image stays. If runc succeeds but the
-// archive failed, CRIU's dump goes where plain runc would have put it (dump_handover.h):
-// containerd gets its own checkpoint, and the previous image stays.
+// Before runc starts, any failure hands containerd's checkpoint to runc unchanged; so does
+// a container that no longer holds its identity's lease (another container took the
+// job over: its image is not this container's to write). If runc fails, its status is
+// returned and the previous image stays. If runc succeeds but the archive failed, CRIU's
+// dump goes where plain runc would have put it (dump_handover.h): containerd gets its own
+// checkpoint, and the previous image stays. What the caller finds at its --image-path
+// after a successful checkpoint is callers_dump.h's decision.
 #ifndef TARDIS_LIFECYCLE_CHECKPOINT_H_
 #define TARDIS_LIFECYCLE_CHECKPOINT_H_
 
@@ -30,11 +33,13 @@
 #include "tardis/archive/remove_tree.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"
+#include "tardis/container/rootfs_overlay.h"
+#include "tardis/image/lease_store.h"
+#include "tardis/lifecycle/callers_dump.h"
 #include "tardis/lifecycle/dump_handover.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/runc_status.h"
-#include "tardis/lifecycle/upperdir.h"
 #include "tardis/runc/checkpoint_argv.h"
 #include "tardis/runc/restore_argv.h"
 #include "tardis/sys/clock.h"
@@ -69,22 +74,36 @@ class CheckpointAttempt {
 
 }  // namespace checkpoint_internal
 
-// containerd turns the directory it passed as --image-path into a checkpoint image in
-// its content store. Left empty, every checkpoint would hand it identical content, and
-// containerd refuses the second ("already exists"). A note saying where Tardis's image
-// is makes each one unique, and tells whoever looks at containerd's image where to go.
-inline void LeaveNoteForContainerd(const Node& node, const runc::Invocation& call,
-                                   const std::string& image_dir, int64_t created_unix_nanos) {
-  const runc::Option* containerd_dir = call.Find("image-path");
-  if (containerd_dir == nullptr || containerd_dir->value.empty()) return;
-  const std::string note = nlohmann::json{{"tardis_image", image_dir},
-                                          {"namespace", call.ns},
-                                          {"id", call.id()},
-                                          {"created_unix_nanos", created_unix_nanos}}
-                               .dump() + "\n";
-  const absl::Status written =
-      WriteFileAtomically(absl::StrCat(containerd_dir->value, "/tardis-image.json"), note, 0644);
-  if (!written.ok()) node.log.Warning(call.ns, "/", call.id(), ": no note for containerd: ", written.message());
+// What the caller finds at its --image-path (callers_dump.h): a note saying where
+// Tardis's image is (unique per checkpoint, as containerd needs), CRIU's dump (Docker),
+// or nothing (Tardis's own finalize).
+inline void AnswerCaller(const Node& node, const runc::Invocation& call, const std::string& image_dir,
+                         const Manifest& manifest) {
+  const runc::Option* callers_dir = call.Find("image-path");
+  const std::string image_path = callers_dir != nullptr ? callers_dir->value : "";
+  const std::string who = absl::StrCat(call.ns, "/", call.id());
+  switch (DecideCallersDump(call.ns, image_path, node.config.state_dir)) {
+    case CallersDump::kNothing:
+      return;
+    case CallersDump::kDump: {
+      const absl::StatusOr<std::string> shared =
+          ShareDumpWithCaller(absl::StrCat(image_dir, "/", kCriuDirName), call);
+      if (!shared.ok()) node.log.Warning(who, ": CRIU's dump not given to the caller: ", shared.status().message());
+      return;
+    }
+    case CallersDump::kNote: {
+      if (image_path.empty()) return;
+      const std::string note = nlohmann::json{{"tardis_image", image_dir},
+                                              {"namespace", call.ns},
+                                              {"identity", manifest.identity},
+                                              {"id", call.id()},
+                                              {"created_unix_nanos", manifest.created_unix_nanos}}
+                                   .dump() + "\n";
+      const absl::Status written = WriteFileAtomically(absl::StrCat(image_path, "/tardis-image.json"), note, 0644);
+      if (!written.ok()) node.log.Warning(who, ": no note for containerd: ", written.message());
+      return;
+    }
+  }
 }
 
 inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) {
@@ -100,8 +119,13 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::PassThrough();
   };
 
-  absl::StatusOr<std::string> upperdir = UpperdirOfBundle(record->bundle);
-  if (!upperdir.ok()) return give_up("finding the upperdir", upperdir.status());
+  if (absl::Status held = CheckLeaseHeld(ImagePaths::Of(record->image_dir).lease(), ThisContainer(node, call));
+      !held.ok()) {
+    return give_up(absl::StrCat("checkpoint identity ", call.ns, "/", record->identity), held);
+  }
+  absl::StatusOr<container::OverlayMount> overlay = container::FindRootfsOverlay(record->rootfs);
+  if (!overlay.ok()) return give_up("finding the upperdir", overlay.status());
+  const std::string& upperdir = overlay->upperdir;
 
   CheckpointAttempt attempt(node, call);
   absl::StatusOr<std::string> staging = CreateStaging(record->image_dir);
@@ -131,7 +155,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     // The archive gets a thread of its own, so that CRIU's files are digested and made
     // durable as soon as runc is done, while the archive is still being written. (The
     // packer moves the working directory; everything here uses absolute paths.)
-    std::jthread packer([&] { packed = PackUpperdir(*upperdir, archive); });
+    std::jthread packer([&] { packed = PackUpperdir(upperdir, archive); });
     code = dumping->Wait();
     if (code.ok() && *code == 0) criu_files = SealCriuFiles(*staging);
   }
@@ -144,6 +168,14 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::Exit(*code);  // the attempt thaws what Tardis froze and drops staging
   }
   attempt.ContainerStopped();
+  const runc::Option* callers_dir = call.Find("image-path");
+  if (!packed.ok() && DecideCallersDump(call.ns, callers_dir != nullptr ? callers_dir->value : "",
+                                        node.config.state_dir) == CallersDump::kNothing) {
+    // Tardis's own finalize asked: a dump handed to its scratch dir would serve nobody.
+    node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
+                   "; the previous image is kept");
+    return Outcome::Exit(1);
+  }
   if (!packed.ok()) {
     const absl::StatusOr<std::string> handed = HandDumpToCaller(criu_dir, call);
     node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
@@ -162,7 +194,8 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   // the manifest written last; then publish.
   Manifest manifest;
   manifest.ns = call.ns;
-  manifest.id = call.id();
+  manifest.identity = record->identity;
+  manifest.container_id = call.id();
   manifest.created_unix_nanos = NowUnixNanos();
   manifest.restore_options = runc::OptionsToRepeatAtRestore(call);
   manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex};
@@ -179,11 +212,12 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::Exit(1);
   }
   attempt.Published();
-  LeaveNoteForContainerd(node, call, record->image_dir, manifest.created_unix_nanos);
+  AnswerCaller(node, call, record->image_dir, manifest);
   if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
     node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
   }
-  node.log.Info(who, ": checkpointed into ", record->image_dir, " (upperdir archive ", packed->bytes,
+  node.log.Info(who, ": checkpointed as ", call.ns, "/", record->identity, " into ", record->image_dir,
+                " (upperdir archive ", packed->bytes,
                 " bytes, ", manifest.criu.size(), " CRIU files)");
   return Outcome::Exit(0);
 }

@@ -4,7 +4,9 @@
 // process is known to have exited 0 (see image_fate.h). The exit code comes from
 // tardis-listen; when a listener runs but the code has not arrived yet, delete waits
 // up to delete_wait_ms for it. Then runc's delete runs as containerd asked, and once
-// runc no longer knows the container, Tardis forgets it too.
+// runc no longer knows the container, Tardis forgets it too and gives up its checkpoint
+// identity's lease, so that the job's next container (here or on another node) can
+// claim it at once.
 #ifndef TARDIS_LIFECYCLE_DELETE_H_
 #define TARDIS_LIFECYCLE_DELETE_H_
 
@@ -19,6 +21,7 @@
 #include "tardis/archive/remove_tree.h"
 #include "tardis/container/runc_state.h"
 #include "tardis/image/image_store.h"
+#include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/image_fate.h"
@@ -94,6 +97,7 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   absl::StatusOr<int> code = RunRunc(node, call);
   if (!code.ok()) return Outcome::PassThrough();
   if (RuncForgot(call)) {
+    ReleaseLease(ImagePaths::Of(record->image_dir).lease(), ThisContainer(node, call));
     if (absl::Status forgot = state.Forget(); !forgot.ok()) {
       node.log.Warning(who, ": could not forget its state: ", forgot.message());
     }

@@ -5,6 +5,10 @@
 // is whole. Plain runc would have left exactly those files in the caller's
 // --image-path; putting them there gives containerd its own checkpoint, as it would
 // have had without Tardis, and Tardis's previous image stays as it was.
+//
+// ShareDumpWithCaller(): the same files, left in Tardis's published image too, for a
+// caller that restores from its own copy (Docker, see callers_dump.h): hard links where
+// both directories are on one filesystem, copies otherwise.
 #ifndef TARDIS_LIFECYCLE_DUMP_HANDOVER_H_
 #define TARDIS_LIFECYCLE_DUMP_HANDOVER_H_
 
@@ -29,10 +33,20 @@
 
 namespace tardis {
 
-// Moves the regular files of `criu_dir` (CRIU writes no others) into the directory plain
+namespace dump_handover_internal {
+
+inline absl::Status LinkOrCopy(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return absl::OkStatus();
+  if (errno != EXDEV && errno != EPERM) return ErrnoStatus(errno, absl::StrCat("link ", from, " to ", to));
+  return CopyFile(from, to);
+}
+
+enum class Handover { kMove, kShare };
+
+// Puts the regular files of `criu_dir` (CRIU writes no others) into the directory plain
 // runc would have used for `checkpoint`, and returns that directory.
-inline absl::StatusOr<std::string> HandDumpToCaller(const std::string& criu_dir,
-                                                    const runc::Invocation& checkpoint) {
+inline absl::StatusOr<std::string> PlaceDump(const std::string& criu_dir, const runc::Invocation& checkpoint,
+                                             Handover how) {
   char cwd[PATH_MAX];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return ErrnoStatus(errno, "getcwd");
   const std::string placed = runc::CallersImagePath(checkpoint, cwd);
@@ -49,10 +63,27 @@ inline absl::StatusOr<std::string> HandDumpToCaller(const std::string& criu_dir,
   }
   ::closedir(dir);
   for (const std::string& name : names) {
-    absl::Status moved = MoveFile(absl::StrCat(criu_dir, "/", name), absl::StrCat(placed, "/", name));
-    if (!moved.ok()) return moved;
+    const std::string from = absl::StrCat(criu_dir, "/", name), to = absl::StrCat(placed, "/", name);
+    absl::Status done = how == Handover::kMove ? MoveFile(from, to) : LinkOrCopy(from, to);
+    if (!done.ok()) return done;
   }
   return placed;
+}
+
+}  // namespace dump_handover_internal
+
+// Moves CRIU's files out of `criu_dir` to the caller, and returns where they went.
+inline absl::StatusOr<std::string> HandDumpToCaller(const std::string& criu_dir,
+                                                    const runc::Invocation& checkpoint) {
+  using namespace dump_handover_internal;
+  return PlaceDump(criu_dir, checkpoint, Handover::kMove);
+}
+
+// Gives the caller CRIU's files and keeps them in `criu_dir`.
+inline absl::StatusOr<std::string> ShareDumpWithCaller(const std::string& criu_dir,
+                                                       const runc::Invocation& checkpoint) {
+  using namespace dump_handover_internal;
+  return PlaceDump(criu_dir, checkpoint, Handover::kShare);
 }
 
 }  // namespace tardis

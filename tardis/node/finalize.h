@@ -19,6 +19,14 @@
 // a paused one; `ctr tasks checkpoint` checkpoints it as it is (Tardis checkpoints a
 // frozen container without pausing it again).
 //
+// Docker's containers (namespace moby) have no containerd image, so `ctr containers
+// checkpoint` refuses them. They are checkpointed with `ctr tasks checkpoint
+// --image-path <a scratch dir in Tardis's state dir>`: containerd then makes no
+// checkpoint image at all, and Tardis's handler writes nothing there (callers_dump.h).
+// Docker owns their tasks and containers: it deletes both itself when it sees the task
+// exit (and `docker start` makes them again, restoring), so finalize only waits for the
+// task to stop.
+//
 // The system (ctr, the images on disk, clocks, the log) is behind FinalizeSystem, so the
 // sequence is tested without containerd.
 #ifndef TARDIS_NODE_FINALIZE_H_
@@ -37,6 +45,7 @@
 #include <absl/strings/string_view.h>
 #include <absl/strings/strip.h>
 
+#include "tardis/container/docker.h"
 #include "tardis/log/level.h"
 #include "tardis/node/ctr.h"
 #include "tardis/node/opted_in.h"
@@ -68,6 +77,8 @@ struct FinalizeOptions {
   int64_t poll_nanos = 50'000'000;
   // containerd's checkpoint images are named <ref_repository>:<id>.<unix nanos>.
   std::string ref_repository = "tardis.local/finalize";
+  // Where Docker's containers' checkpoints are pointed (see above): inside state_dir.
+  std::string scratch_dir = "/run/tardis/finalize";
 };
 
 namespace finalize_internal {
@@ -118,6 +129,7 @@ inline FinalizeRow FinalizeOne(FinalizeSystem& system, const OptedIn& c, const s
   FinalizeRow row;
   row.ns = c.ns;
   row.id = c.id;
+  row.identity = c.record.identity;
   const int64_t started = system.MonotonicNanos();
   const int64_t started_wall = system.WallNanos();
   const auto finish = [&](FinalizeResult result, std::string reason) {
@@ -133,7 +145,13 @@ inline FinalizeRow FinalizeOne(FinalizeSystem& system, const OptedIn& c, const s
   // 1. The checkpoint, through containerd.
   std::string ref;
   CommandResult checkpoint;
-  if (initial_status == "PAUSED") {
+  const bool docker = c.ns == container::kDockerNamespace;
+  if (docker) {
+    const std::string scratch = absl::StrCat(options.scratch_dir, "/", c.ns, ".", c.id, ".", started_wall);
+    system.Log(LogLevel::kInfo, absl::StrCat(who, ": Docker's; checkpointing with ctr tasks checkpoint --image-path ",
+                                             scratch));
+    checkpoint = system.Ctr(c.ns, {"tasks", "checkpoint", "--image-path", scratch, c.id});
+  } else if (initial_status == "PAUSED") {
     system.Log(LogLevel::kInfo, absl::StrCat(who, ": paused; checkpointing with ctr tasks checkpoint"));
     checkpoint = system.Ctr(c.ns, {"tasks", "checkpoint", c.id});
     if (checkpoint.ok()) ref = LastLine(checkpoint.out);
@@ -197,7 +215,11 @@ inline FinalizeRow FinalizeOne(FinalizeSystem& system, const OptedIn& c, const s
   }
   if (!status) return finish(FinalizeResult::kFailed, absl::StrCat(saved, "its task's state is unknown: ", error));
 
-  // 5. Delete the task and the container.
+  // 5. Delete the task and the container (Docker deletes its own).
+  if (docker) {
+    system.Finalized(c, image);
+    return finish(FinalizeResult::kCheckpointed, "");
+  }
   if (*status != "none") {
     const CommandResult deleted = system.Ctr(c.ns, {"tasks", "delete", c.id});
     if (!deleted.ok()) return finish(FinalizeResult::kFailed, absl::StrCat(saved, "deleting its task failed: ", deleted.Why()));
@@ -242,6 +264,7 @@ inline FinalizeReport Finalize(FinalizeSystem& system, const std::vector<OptedIn
     FinalizeRow& row = report.rows[i];
     row.ns = c.ns;
     row.id = c.id;
+    row.identity = c.record.identity;
     const auto& listed = tasks.at(c.ns);
     if (!listed.ok()) {
       row.result = FinalizeResult::kFailed;

@@ -256,6 +256,24 @@ TEST(Finalize, SavedContainersAreCheckpointedThroughContainerdAndDeleted) {
   EXPECT_EQ(system.finalized().size(), 2u);
 }
 
+// Docker's containers have no containerd image, and dockerd owns their task and
+// container: a task checkpoint into Tardis's scratch dir, and nothing deleted.
+TEST(Finalize, DockerContainersAreCheckpointedWithoutAnImageAndLeftToDockerd) {
+  FakeSystem system;
+  system.Add("moby", "d", "RUNNING", Script::kSaved);
+  FinalizeOptions options = Options();
+  options.scratch_dir = "/state/finalize";
+  const FinalizeReport report = Finalize(system, Containers({{"moby", "d"}}), options);
+  ASSERT_EQ(report.rows.size(), 1u);
+  EXPECT_EQ(report.rows[0].result, FinalizeResult::kCheckpointed) << report.rows[0].reason;
+  const std::vector<std::string>& calls = system.at("moby", "d").calls;
+  ASSERT_EQ(calls.size(), 1u) << absl::StrJoin(calls, "\n");
+  EXPECT_TRUE(absl::StartsWith(calls[0], "tasks checkpoint --image-path /state/finalize/moby.d.")) << calls[0];
+  EXPECT_TRUE(absl::EndsWith(calls[0], " d")) << calls[0];
+  EXPECT_EQ(system.at("moby", "d").status, "STOPPED");
+  EXPECT_EQ(system.finalized(), std::vector<std::string>{"moby/d /images/moby/d"});
+}
+
 TEST(Finalize, TardisImageCountsNotCtrStatus) {
   FakeSystem system;
   system.Add("ns", "a", "RUNNING", Script::kSavedCtrFails);

@@ -83,18 +83,15 @@ inline std::string DumpLogTail(const std::string& image) {
   return tail;
 }
 
-// The quick judgement: the manifest is this container's, CRIU said it finished, and every
+// The quick judgement: the manifest is of this identity, CRIU said it finished, and every
 // file the manifest lists is there with its size.
 inline absl::Status QuickJudge(const std::string& image, const std::map<std::string, uint64_t>& sizes,
-                               const absl::StatusOr<Manifest>& manifest, absl::string_view ns, absl::string_view id) {
+                               const absl::StatusOr<Manifest>& manifest, absl::string_view ns, absl::string_view identity) {
   if (!absl::StrContains(LastLine(DumpLogTail(image)), kDumpSuccessLine)) {
     return absl::FailedPreconditionError("dump.log does not end with CRIU's success line");
   }
   if (!manifest.ok()) return manifest.status();
-  if (manifest->ns != ns || manifest->id != id) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the image is of ", manifest->ns, "/", manifest->id, ", not ", ns, "/", id));
-  }
+  if (absl::Status of = ManifestIsOf(*manifest, ns, identity); !of.ok()) return of;
   std::vector<ImageFile> listed = manifest->criu;
   listed.push_back(manifest->rootfs);
   for (const ImageFile& file : listed) {
@@ -109,7 +106,8 @@ inline absl::Status QuickJudge(const std::string& image, const std::map<std::str
 
 }  // namespace image_info_internal
 
-inline ImageInfo InspectImage(const std::string& image_dir, const std::string& ns, const std::string& id,
+// `identity`: the checkpoint identity the image must be of.
+inline ImageInfo InspectImage(const std::string& image_dir, const std::string& ns, const std::string& identity,
                               ImageCheck check) {
   ImageInfo info;
   const std::optional<std::string> found = FindImage(image_dir);
@@ -129,9 +127,9 @@ inline ImageInfo InspectImage(const std::string& image_dir, const std::string& n
 
   absl::Status judged;
   if (check == ImageCheck::kFull) {
-    judged = JudgeImage(ObserveImage(*found), ns, id).status();
+    judged = JudgeImage(ObserveImage(*found), ns, identity).status();
   } else {
-    judged = image_info_internal::QuickJudge(*found, sizes, manifest, ns, id);
+    judged = image_info_internal::QuickJudge(*found, sizes, manifest, ns, identity);
   }
   info.valid = judged.ok();
   if (!judged.ok()) info.problem = std::string(judged.message());

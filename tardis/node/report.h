@@ -126,6 +126,7 @@ struct FinalizeRow {
   int64_t duration_nanos = 0;
   std::optional<uint64_t> image_bytes;  // checkpointed: the image's size
   std::string image_dir;
+  std::string identity;  // the checkpoint identity its image belongs to
 
   bool operator==(const FinalizeRow&) const = default;
 };
@@ -155,11 +156,12 @@ inline std::string FormatFinalizeTable(const FinalizeReport& report) {
   for (const FinalizeRow& row : report.rows) {
     std::string result(FinalizeResultName(row.result));
     if (!row.reason.empty()) absl::StrAppend(&result, ": ", row.reason);
-    rows.push_back({row.ns, row.id, row.result == FinalizeResult::kSkipped ? "-" : FormatDuration(row.duration_nanos),
+    rows.push_back({row.ns, row.id, row.identity,
+                    row.result == FinalizeResult::kSkipped ? "-" : FormatDuration(row.duration_nanos),
                     row.image_bytes ? FormatBytes(*row.image_bytes) : "-", result});
   }
-  return absl::StrCat(FormatTable({"NAMESPACE", "ID", "TIME", "IMAGE", "RESULT"}, rows), FinalizeSummary(report),
-                      "\n");
+  return absl::StrCat(FormatTable({"NAMESPACE", "ID", "IDENTITY", "TIME", "IMAGE", "RESULT"}, rows),
+                      FinalizeSummary(report), "\n");
 }
 
 inline nlohmann::json FinalizeJson(const FinalizeReport& report) {
@@ -167,6 +169,7 @@ inline nlohmann::json FinalizeJson(const FinalizeReport& report) {
   for (const FinalizeRow& row : report.rows) {
     containers.push_back({{"namespace", row.ns},
                           {"id", row.id},
+                          {"identity", row.identity},
                           {"result", FinalizeResultName(row.result)},
                           {"reason", row.reason},
                           {"duration_ms", NanosToMillis(row.duration_nanos)},
@@ -187,6 +190,7 @@ inline nlohmann::json FinalizeJson(const FinalizeReport& report) {
 struct StatusRow {
   std::string ns;
   std::string id;
+  std::string identity;  // the checkpoint identity its image belongs to
   // True: opted in on this node (its record exists). False: finalized here earlier; the
   // record went with the container, the image is still there.
   bool opted_in = true;
@@ -225,11 +229,11 @@ inline std::string FormatStatusTable(const StatusReport& report) {
     std::string note;
     if (image.present && !image.valid) note = absl::StrCat("invalid image: ", image.problem);
     if (!row.opted_in) note = note.empty() ? "finalized" : absl::StrCat("finalized; ", note);
-    rows.push_back({row.ns, row.id, row.task,
+    rows.push_back({row.ns, row.id, row.identity, row.task,
                     !image.present ? "none" : image.valid ? "valid" : "invalid",
                     image.present ? FormatBytes(image.bytes) : "-", age ? FormatAge(*age) : "-", note});
   }
-  return absl::StrCat(out, FormatTable({"NAMESPACE", "ID", "TASK", "IMAGE", "SIZE", "AGE", "NOTE"}, rows));
+  return absl::StrCat(out, FormatTable({"NAMESPACE", "ID", "IDENTITY", "TASK", "IMAGE", "SIZE", "AGE", "NOTE"}, rows));
 }
 
 inline nlohmann::json StatusJson(const StatusReport& report) {
@@ -239,6 +243,7 @@ inline nlohmann::json StatusJson(const StatusReport& report) {
     const std::optional<int64_t> age = ImageAgeSeconds(image, report.now_unix_nanos);
     containers.push_back({{"namespace", row.ns},
                           {"id", row.id},
+                          {"identity", row.identity},
                           {"opted_in", row.opted_in},
                           {"task", row.task},
                           {"image",

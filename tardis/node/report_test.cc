@@ -23,6 +23,7 @@ FinalizeReport FinalizeFrom(const nlohmann::json& json) {
     FinalizeRow row;
     row.ns = r.at("ns").get<std::string>();
     row.id = r.at("id").get<std::string>();
+    row.identity = r.value("identity", row.id);
     const std::string result = r.at("result").get<std::string>();
     row.result = result == "checkpointed" ? FinalizeResult::kCheckpointed
                  : result == "skipped"    ? FinalizeResult::kSkipped
@@ -46,6 +47,7 @@ StatusReport StatusFrom(const nlohmann::json& json) {
     StatusRow row;
     row.ns = r.at("ns").get<std::string>();
     row.id = r.at("id").get<std::string>();
+    row.identity = r.value("identity", row.id);
     row.opted_in = r.at("opted_in").get<bool>();
     row.task = r.at("task").get<std::string>();
     const nlohmann::json& image = r.at("image");
@@ -102,17 +104,17 @@ TEST(Report, Formats) {
 
 TEST(Report, TextThatIsNotUtf8IsPrintedNotThrown) {
   FinalizeReport report;
-  report.rows.push_back({"ns", "a", FinalizeResult::kFailed, "ctr: open /x\xff\xfe: no such file", 1, std::nullopt, ""});
+  report.rows.push_back({"ns", "a", FinalizeResult::kFailed, "ctr: open /x\xff\xfe: no such file", 1, std::nullopt, "", "a"});
   EXPECT_TRUE(absl::StrContains(JsonText(FinalizeJson(report)), "ctr: open /x\xef\xbf\xbd\xef\xbf\xbd: no such file"));
 }
 
 TEST(Report, FinalizeExitCode) {
   FinalizeReport report;
   EXPECT_EQ(report.ExitCode(), 0);
-  report.rows.push_back({"ns", "a", FinalizeResult::kSkipped, "not running (no task)", 0, std::nullopt, ""});
-  report.rows.push_back({"ns", "b", FinalizeResult::kCheckpointed, "", 1, 10, "/x"});
+  report.rows.push_back({"ns", "a", FinalizeResult::kSkipped, "not running (no task)", 0, std::nullopt, "", "a"});
+  report.rows.push_back({"ns", "b", FinalizeResult::kCheckpointed, "", 1, 10, "/x", "b"});
   EXPECT_EQ(report.ExitCode(), 0);
-  report.rows.push_back({"ns", "c", FinalizeResult::kFailed, "why", 1, std::nullopt, ""});
+  report.rows.push_back({"ns", "c", FinalizeResult::kFailed, "why", 1, std::nullopt, "", "c"});
   EXPECT_EQ(report.ExitCode(), 1);
 }
 

@@ -39,13 +39,14 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
   // (namespace, id) -> image dir, and whether it is opted in (a record) or finalized.
   struct Entry {
     std::string image_dir;
+    std::string identity;
     bool opted_in = true;
   };
   std::map<std::pair<std::string, std::string>, Entry> entries;
-  for (OptedIn& c : ListOptedIn(state_dir)) entries[{c.ns, c.id}] = {c.record.image_dir, true};
+  for (OptedIn& c : ListOptedIn(state_dir)) entries[{c.ns, c.id}] = {c.record.image_dir, c.record.identity, true};
   for (const FinalizedEntry& f : ListFinalized(state_dir)) {
     if (entries.count({f.ns, f.id}) != 0 || !FindImage(f.image_dir)) continue;
-    entries[{f.ns, f.id}] = {f.image_dir, false};
+    entries[{f.ns, f.id}] = {f.image_dir, ImagePaths::Of(f.image_dir).id, false};
   }
 
   std::map<std::string, std::optional<std::map<std::string, TaskEntry>>> tasks;
@@ -69,6 +70,7 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
     StatusRow row;
     row.ns = ns;
     row.id = id;
+    row.identity = entry.identity;
     row.opted_in = entry.opted_in;
     const auto& listed = tasks[ns];
     if (!listed) {
@@ -77,7 +79,7 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
       const auto task = listed->find(id);
       row.task = task == listed->end() ? "none" : task->second.status;
     }
-    row.image = InspectImage(entry.image_dir, ns, id, ImageCheck::kFull);
+    row.image = InspectImage(entry.image_dir, ns, entry.identity, ImageCheck::kFull);
     report.rows.push_back(std::move(row));
   }
   return report;

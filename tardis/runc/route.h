@@ -9,7 +9,7 @@
 
 namespace tardis::runc {
 
-enum class Route { kPassThrough, kCreate, kStart, kCheckpoint, kResume, kDelete };
+enum class Route { kPassThrough, kCreate, kStart, kCheckpoint, kResume, kDelete, kRestore };
 
 inline absl::string_view RouteName(Route route) {
   switch (route) {
@@ -19,6 +19,7 @@ inline absl::string_view RouteName(Route route) {
     case Route::kCheckpoint: return "checkpoint";
     case Route::kResume: return "resume";
     case Route::kDelete: return "delete";
+    case Route::kRestore: return "restore";
   }
   return "pass-through";
 }
@@ -37,6 +38,8 @@ inline Route RouteOf(const Invocation& invocation) {
   if (command == "start") return Route::kStart;
   if (command == "resume") return Route::kResume;
   if (command == "delete") return Route::kDelete;
+  // Someone else's restore (Docker's start --checkpoint): Tardis only takes note of it.
+  if (command == "restore") return Route::kRestore;
   if (command == "checkpoint") {
     // Pre-dumps, lazy pages and page servers leave memory outside the image: those are
     // someone else's migration scheme, not a checkpoint Tardis can restore from.

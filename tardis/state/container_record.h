@@ -23,6 +23,12 @@ struct ContainerRecord {
   // When the record was made: an exit event older than this belongs to an earlier
   // container with the same id, and the listener drops it.
   int64_t created_unix_nanos = 0;
+  // The job the image belongs to (container/checkpoint_identity.h): image_dir's last
+  // element, named here so that status and logs need not take paths apart.
+  std::string identity;
+  // Where the container's rootfs overlay is mounted: <bundle>/rootfs under containerd,
+  // config.json's root.path under Docker.
+  std::string rootfs;
 };
 
 // Recorded by tardis-listen when the container's own process exits.
@@ -37,6 +43,8 @@ inline std::string SerializeContainerRecord(const ContainerRecord& record) {
   return nlohmann::json{{"image_dir", record.image_dir},
                         {"work_dir", record.work_dir},
                         {"bundle", record.bundle},
+                        {"identity", record.identity},
+                        {"rootfs", record.rootfs},
                         {"created_unix_nanos", record.created_unix_nanos}}
       .dump();
 }
@@ -77,6 +85,13 @@ inline absl::StatusOr<ContainerRecord> ParseContainerRecord(absl::string_view te
       !record_internal::GetInt(json, "created_unix_nanos", &record.created_unix_nanos) ||
       record.image_dir.empty()) {
     return absl::DataLossError("container record is malformed");
+  }
+  // Records written before identities and Docker's rootfs: what they implied.
+  if (!record_internal::GetString(json, "identity", &record.identity) || record.identity.empty()) {
+    record.identity = record.image_dir.substr(record.image_dir.rfind('/') + 1);
+  }
+  if (!record_internal::GetString(json, "rootfs", &record.rootfs) || record.rootfs.empty()) {
+    record.rootfs = record.bundle + "/rootfs";
   }
   return record;
 }

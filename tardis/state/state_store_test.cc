@@ -29,12 +29,14 @@ TEST_F(StateStoreTest, NothingIsRecordedForAStranger) {
 
 TEST_F(StateStoreTest, RecordFlagsExitForget) {
   ContainerState state = store_.For("default", "c1");
-  const ContainerRecord record{"/ckpt/default/c1", "/nfs/work/default/c1", "/b/c1", 42};
+  const ContainerRecord record{"/ckpt/default/job1", "/nfs/work/default/job1", "/b/c1", 42, "job1", "/b/c1/rootfs"};
   ASSERT_TRUE(state.Record(record).ok());
   ASSERT_TRUE(state.Recorded());
-  EXPECT_EQ(state.Recorded()->image_dir, "/ckpt/default/c1");
-  EXPECT_EQ(state.Recorded()->work_dir, "/nfs/work/default/c1");
+  EXPECT_EQ(state.Recorded()->image_dir, "/ckpt/default/job1");
+  EXPECT_EQ(state.Recorded()->work_dir, "/nfs/work/default/job1");
   EXPECT_EQ(state.Recorded()->created_unix_nanos, 42);
+  EXPECT_EQ(state.Recorded()->identity, "job1");
+  EXPECT_EQ(state.Recorded()->rootfs, "/b/c1/rootfs");
 
   ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());
   ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());  // setting twice is still one skip
@@ -56,21 +58,30 @@ TEST_F(StateStoreTest, RecordFlagsExitForget) {
   EXPECT_EQ(::access(state.dir().c_str(), F_OK), -1);
 }
 
+// Records written before identities and Docker's rootfs read as what they implied.
+TEST(ContainerRecordTest, OlderRecordsImplyIdentityAndRootfs) {
+  absl::StatusOr<ContainerRecord> record = ParseContainerRecord(
+      R"({"image_dir":"/ckpt/default/c1","work_dir":"","bundle":"/b/c1","created_unix_nanos":1})");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->identity, "c1");
+  EXPECT_EQ(record->rootfs, "/b/c1/rootfs");
+}
+
 TEST_F(StateStoreTest, RecordStartsAfresh) {
   ContainerState state = store_.For("default", "c1");
-  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
   ASSERT_TRUE(state.Set(Flag::kSkipResume).ok());
   ASSERT_TRUE(state.RecordExit({.exit_status = 3}).ok());
-  ASSERT_TRUE(state.Record({"/a2", "", "/b", 2}).ok());
+  ASSERT_TRUE(state.Record({"/a2", "", "/b", 2, "c", "/b/rootfs"}).ok());
   EXPECT_EQ(state.Recorded()->image_dir, "/a2");
   EXPECT_FALSE(state.Consume(Flag::kSkipResume));
   EXPECT_FALSE(state.Exit());
 }
 
 TEST_F(StateStoreTest, ContainersAreKeyedByNamespaceAndId) {
-  ASSERT_TRUE(store_.For("ns1", "c").Record({"/one", "", "/b", 1}).ok());
-  ASSERT_TRUE(store_.For("ns2", "c").Record({"/two", "", "/b", 1}).ok());
-  ASSERT_TRUE(store_.For("ns1", "c1").Record({"/three", "", "/b", 1}).ok());
+  ASSERT_TRUE(store_.For("ns1", "c").Record({"/one", "", "/b", 1, "c", "/b/rootfs"}).ok());
+  ASSERT_TRUE(store_.For("ns2", "c").Record({"/two", "", "/b", 1, "c", "/b/rootfs"}).ok());
+  ASSERT_TRUE(store_.For("ns1", "c1").Record({"/three", "", "/b", 1, "c", "/b/rootfs"}).ok());
   EXPECT_EQ(store_.For("ns1", "c").Recorded()->image_dir, "/one");
   EXPECT_EQ(store_.For("ns2", "c").Recorded()->image_dir, "/two");
   ASSERT_TRUE(store_.For("ns1", "c").Forget().ok());
@@ -80,7 +91,7 @@ TEST_F(StateStoreTest, ContainersAreKeyedByNamespaceAndId) {
 
 TEST_F(StateStoreTest, MalformedFilesReadAsNothingRecorded) {
   ContainerState state = store_.For("default", "c1");
-  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
   ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/record.json"), "{\"image_dir\": 5}").ok());
   ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/exit.json"), "not json").ok());
   EXPECT_FALSE(state.Recorded());
@@ -92,7 +103,7 @@ TEST_F(StateStoreTest, ExactlyOneConcurrentConsumerWins) {
   constexpr int kRounds = 50, kRacers = 8;
   for (int round = 0; round < kRounds; ++round) {
     ContainerState state = store_.For("default", absl::StrCat("c", round));
-    ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+    ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
     ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());
     pid_t racers[kRacers];
     for (pid_t& racer : racers) {
@@ -113,7 +124,7 @@ TEST_F(StateStoreTest, ExactlyOneConcurrentConsumerWins) {
 // never a torn one.
 TEST_F(StateStoreTest, ReadersNeverSeeATornExitRecord) {
   ContainerState state = store_.For("default", "c1");
-  ASSERT_TRUE(state.Record({"/a", "", "/b", 1}).ok());
+  ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
   ASSERT_TRUE(state.RecordExit({.exit_status = 1}).ok());
   const pid_t writer = ::fork();
   if (writer == 0) {

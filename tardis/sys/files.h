@@ -66,11 +66,9 @@ inline absl::Status WriteAll(int fd, absl::string_view data, absl::string_view w
   return absl::OkStatus();
 }
 
-// Moves the regular file `from` to `to` (which must not exist), across filesystems too:
-// there by copying it, then removing the original.
-inline absl::Status MoveFile(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return absl::OkStatus();
-  if (errno != EXDEV) return ErrnoStatus(errno, absl::StrCat("move ", from, " to ", to));
+// A copy of the regular file `from` at `to` (which must not exist); nothing is left at
+// `to` when it fails.
+inline absl::Status CopyFile(const std::string& from, const std::string& to) {
   const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (in < 0) return ErrnoStatus(errno, absl::StrCat("open ", from));
   const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -83,10 +81,16 @@ inline absl::Status MoveFile(const std::string& from, const std::string& to) {
       ReadInChunks(in, 1 << 20, from, [&](absl::string_view chunk) { return WriteAll(out, chunk, to); });
   ::close(in);
   if (::close(out) != 0 && copied.ok()) copied = ErrnoStatus(errno, absl::StrCat("close ", to));
-  if (!copied.ok()) {
-    ::unlink(to.c_str());
-    return copied;
-  }
+  if (!copied.ok()) ::unlink(to.c_str());
+  return copied;
+}
+
+// Moves the regular file `from` to `to` (which must not exist), across filesystems too:
+// there by copying it, then removing the original.
+inline absl::Status MoveFile(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return absl::OkStatus();
+  if (errno != EXDEV) return ErrnoStatus(errno, absl::StrCat("move ", from, " to ", to));
+  if (absl::Status copied = CopyFile(from, to); !copied.ok()) return copied;
   if (::unlink(from.c_str()) != 0) return ErrnoStatus(errno, absl::StrCat("remove ", from));
   return absl::OkStatus();
 }
