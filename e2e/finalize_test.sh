@@ -31,9 +31,6 @@ N=20
 IDS=()
 for i in $(seq 1 "$N"); do IDS+=("c$i"); done
 
-last_count() { grep -E '^[0-9]+$' "$1" | tail -n 1; }
-first_count() { grep -E '^[0-9]+$' "$1" | head -n 1; }
-count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 
 # tardisctl ARGS...: runs tardisctl (with this node's TARDIS_CONFIG) through `run`.
 tardisctl() { run "$TARDISCTL" "$@"; }

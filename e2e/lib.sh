@@ -39,6 +39,8 @@
 #                       container_exists, bundle_dir, container_rootfs, container_upperdir,
 #                       container_log, checkpoint_container NODE ID container|task,
 #                       listener_pid NODE, watch_events NODE FILE, stop_watching_events NODE
+#   counting jobs       last_count LOG, first_count LOG, count_at_least LOG N (the counter
+#                       workload's output)
 #   file trees          tree_snapshot DIR
 #   waiting, asserting  wait_for [--timeout S] CMD..., poll_until, run CMD... ($status,
 #                       $output, $errors), assert_status, assert_eq, assert_ne,
@@ -550,6 +552,15 @@ stop_watching_events() {
   wait "$pid" 2>/dev/null || true
   unset "E2E_EVENTS_PID[$1]"
 }
+
+# ---------------------------------------------------------------------------------------
+# Counting jobs: e2e/workloads/counter prints 1, 2, 3, ... one a line
+
+# last_count LOG, first_count LOG: the newest and the oldest count in LOG.
+last_count() { grep -E '^[0-9]+$' "$1" | tail -n 1; }
+first_count() { grep -E '^[0-9]+$' "$1" | head -n 1; }
+# count_at_least LOG N: true once the job counted to N (for wait_for).
+count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 
 # ---------------------------------------------------------------------------------------
 # Comparing file trees

@@ -34,9 +34,6 @@ OPT_IN=(--env TARDIS_ENABLE=1)
 declare -A observed
 
 # last_count LOG: the last number the counter printed into LOG.
-last_count() { grep -E '^[0-9]+$' "$1" | tail -n 1; }
-first_count() { grep -E '^[0-9]+$' "$1" | head -n 1; }
-count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 
 # counter_survives HOW PROGRAM: the story above, for one way of checkpointing.
 counter_survives() {

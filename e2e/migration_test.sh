@@ -27,9 +27,6 @@ SHARED_MODE=(--env TARDIS_ENABLE=1 --env "TARDIS_NETWORKFS_HOST_PATH=$SHARED"
 IMAGE=$SHARED/checkpoint/$E2E_NAMESPACE/job
 WORK=$SHARED/work/$E2E_NAMESPACE/job
 
-last_count() { grep -E '^[0-9]+$' "$1" | tail -n 1; }
-first_count() { grep -E '^[0-9]+$' "$1" | head -n 1; }
-count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 
 log "--- node A runs the job in shared-filesystem mode"
 # `count` is relative: it lands in the working directory, the work dir.

@@ -13,6 +13,9 @@
 #ifndef TARDIS_LIFECYCLE_ENROLL_H_
 #define TARDIS_LIFECYCLE_ENROLL_H_
 
+#include <limits.h>
+#include <stdlib.h>
+
 #include <optional>
 #include <string>
 
@@ -78,6 +81,8 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
   if (!image_parent.ok()) return not_opted_in("image location", image_parent.status());
   absl::StatusOr<std::string> rootfs = container::RootfsMountPoint(bundle, settings->root_path);
   if (!rootfs.ok()) return not_opted_in("rootfs", rootfs.status());
+  // mountinfo shows resolved mount points (Docker's data-root may be behind a symlink).
+  if (char resolved[PATH_MAX]; ::realpath(rootfs->c_str(), resolved) != nullptr) *rootfs = resolved;
   ContainerRecord record{absl::StrCat(*image_parent, "/", identity->name), "", bundle, NowUnixNanos(),
                          identity->name, *rootfs};
   if (!location->work_dir.empty()) {
