@@ -1,0 +1,152 @@
+// HandleCheckpoint() against a scripted runc: every branch that hands containerd's
+// checkpoint to runc unchanged, runc failing (the previous image stays, a freeze of
+// Tardis's own is thawed), and what the caller finds at its --image-path afterwards.
+#include "tardis/lifecycle/checkpoint.h"
+
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include <absl/strings/match.h>
+#include <gtest/gtest.h>
+
+#include "tardis/image/lease_store.h"
+#include "tardis/lifecycle/create.h"
+#include "tardis/lifecycle/handler_fixture.h"
+#include "tardis/lifecycle/identity.h"
+
+namespace tardis {
+namespace {
+
+using testing::HandlerFixture;
+
+class CheckpointTest : public HandlerFixture {
+ protected:
+  // An opted-in container of job `identity`, created fresh (no image yet), rootfs mounted.
+  void Enroll(const std::string& id, const std::string& identity, absl::string_view ns = "default") {
+    WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=" + identity});
+    ASSERT_TRUE(HandleCreate(*node_, CreateCall(id, ns)).pass_through());
+    ASSERT_TRUE(state_->For(std::string(ns), id).Recorded()) << LogText();
+    if (!rootfs_) MountRootfs();
+    ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/count"), "42\n").ok() ||
+                archive::testing::AppendToFile(Path("upper/count"), "").ok());
+  }
+  runc::Invocation CheckpointCall(const std::string& id, const std::string& image_path,
+                                  absl::string_view ns = "default") const {
+    return Call({"checkpoint", "--image-path", image_path, "--work-path", Path("criu-work"), "--leave-running",
+                 "--file-locks", id},
+                ns);
+  }
+  std::optional<Manifest> Published(const std::string& identity, absl::string_view ns = "default") const {
+    absl::StatusOr<Manifest> judged = JudgeImage(ObserveImage(ImageDir(identity, ns)), ns, identity);
+    if (!judged.ok()) return std::nullopt;
+    return *judged;
+  }
+  bool Exists(const std::string& path) const {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+  }
+  // Staging leftovers beside the image.
+  bool StagingLeft(const std::string& identity) const {
+    return !StagingLeftovers(ImagePaths::Of(ImageDir(identity))).empty();
+  }
+};
+
+TEST_F(CheckpointTest, HandsTheCheckpointToRuncWhenTardisCannotTakeIt) {
+  // Not opted in: nothing recorded.
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("stranger", Path("callers"))).pass_through());
+  EXPECT_EQ(RuncCommands(), std::vector<std::string>{});
+
+  Enroll("c1", "job1");
+  // Its job was taken over by another container (this node was presumed dead).
+  const std::string lease = ImagePaths::Of(ImageDir("job1")).lease();
+  ASSERT_EQ(::unlink(lease.c_str()), 0);
+  ASSERT_TRUE(ClaimLease(lease, {"other-node", "default", "c9"}, NowUnixNanos(), 30'000'000'000).ok());
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  EXPECT_TRUE(absl::StrContains(LogText(), "checkpoint identity default/job1: the lease is held by default/c9 on "
+                                           "other-node; passing containerd's checkpoint to runc unchanged"))
+      << LogText();
+  EXPECT_EQ(RuncCommands(), std::vector<std::string>{});
+  EXPECT_FALSE(Published("job1"));
+  ASSERT_EQ(::unlink(lease.c_str()), 0);
+  ASSERT_TRUE(ClaimLease(lease, ThisContainer(*node_, CheckpointCall("c1", "")), NowUnixNanos(), 1).ok());
+
+  // runc cannot tell the container's status.
+  ::setenv("FAKE_RUNC_STATE_EXIT", "1", 1);
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  ::unsetenv("FAKE_RUNC_STATE_EXIT");
+  EXPECT_FALSE(StagingLeft("job1"));
+
+  // It is running and will not pause.
+  ::setenv("FAKE_RUNC_PAUSE_EXIT", "1", 1);
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  ::unsetenv("FAKE_RUNC_PAUSE_EXIT");
+  EXPECT_FALSE(StagingLeft("job1"));
+
+  // It is stopped: nothing to checkpoint.
+  ::setenv("FAKE_RUNC_STATUS", "stopped", 1);
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  EXPECT_TRUE(absl::StrContains(LogText(), "checking the container: it is stopped")) << LogText();
+  ::unsetenv("FAKE_RUNC_STATUS");
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "state", "pause", "state"}));
+
+  // Its rootfs is not mounted any more.
+  rootfs_.reset();
+  EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  EXPECT_TRUE(absl::StrContains(LogText(), "finding the upperdir")) << LogText();
+  EXPECT_FALSE(Published("job1"));
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipResume));
+}
+
+TEST_F(CheckpointTest, ARuncFailureKeepsThePreviousImageAndThawsWhatTardisFroze) {
+  Enroll("c1", "job1");
+  MakeImage("job1", {{"count", "17\n"}});
+  const std::optional<Manifest> before = Published("job1");
+  ASSERT_TRUE(before);
+  ::setenv("FAKE_RUNC_CHECKPOINT_EXIT", "2", 1);
+  const Outcome outcome = HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers")));
+  ASSERT_FALSE(outcome.pass_through());
+  EXPECT_EQ(outcome.exit_code(), 2);
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "pause", "checkpoint", "resume"}));
+  EXPECT_EQ(Published("job1"), before);
+  EXPECT_FALSE(StagingLeft("job1"));
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipResume));
+}
+
+TEST_F(CheckpointTest, APausedContainerIsSavedUnderItsIdentityAndContainerdGetsANote) {
+  Enroll("c1", "job1");
+  ::setenv("FAKE_RUNC_STATUS", "paused", 1);
+  const Outcome outcome = HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers")));
+  ASSERT_FALSE(outcome.pass_through()) << LogText();
+  EXPECT_EQ(outcome.exit_code(), 0);
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "checkpoint"}));
+  const std::optional<Manifest> saved = Published("job1");
+  ASSERT_TRUE(saved) << LogText();
+  EXPECT_EQ(saved->identity, "job1");
+  EXPECT_EQ(saved->container_id, "c1");
+  EXPECT_TRUE(state_->For("default", "c1").Consume(Flag::kSkipResume));
+  absl::StatusOr<std::string> note = ReadSmallFile(Path("callers/tardis-image.json"), 4096);
+  ASSERT_TRUE(note.ok()) << note.status();
+  EXPECT_TRUE(absl::StrContains(*note, "\"identity\":\"job1\"")) << *note;
+  EXPECT_FALSE(Exists(Path("callers/dump.log")));
+}
+
+// Docker restores from the checkpoint it is given: the dump itself, and Tardis keeps it.
+TEST_F(CheckpointTest, DockerGetsTheDumpItselfAndFinalizesScratchGetsNothing) {
+  Enroll("d1", "job1", "moby");
+  ::setenv("FAKE_RUNC_STATUS", "paused", 1);
+  ASSERT_FALSE(HandleCheckpoint(*node_, CheckpointCall("d1", Path("docker-ckpt"), "moby")).pass_through());
+  EXPECT_TRUE(Exists(Path("docker-ckpt/dump.log")));
+  EXPECT_FALSE(Exists(Path("docker-ckpt/tardis-image.json")));
+  ASSERT_TRUE(Published("job1", "moby"));
+  EXPECT_TRUE(Exists(ImageDir("job1", "moby") + "/criu/dump.log"));
+
+  const std::string scratch = Path("state/finalize/moby.d1.1");
+  ASSERT_FALSE(HandleCheckpoint(*node_, CheckpointCall("d1", scratch, "moby")).pass_through());
+  EXPECT_FALSE(Exists(scratch));
+  ASSERT_TRUE(Published("job1", "moby"));
+}
+
+}  // namespace
+}  // namespace tardis
