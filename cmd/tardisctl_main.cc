@@ -86,18 +86,23 @@ constexpr char kStatusHelp[] =
     "  --json         print the report as JSON\n";
 
 constexpr char kInstallHelp[] =
-    "usage: tardisctl install [--mode config|path] [options]\n"
+    "usage: tardisctl install [--mode config|path] [--runtime-handler NAME] [options]\n"
     "\n"
     "Copies tardis-runc, tardis-runc-handler, tardis-listen and tardisctl (found beside this\n"
     "tardisctl) to the prefix, writes a default host configuration if there is none, and\n"
     "makes containerd run tardis-runc:\n"
     "  --mode config   (default) sets BinaryName of containerd's runc runtime (CRI plugin)\n"
-    "                  in containerd's config.toml, creating the file if needed\n"
+    "                  in containerd's config.toml, creating the file if needed; with\n"
+    "                  --runtime-handler NAME, adds a runtime NAME instead (runc's settings\n"
+    "                  copied, BinaryName = tardis-runc) and leaves runc alone: only pods\n"
+    "                  whose RuntimeClass has `handler: NAME` run through Tardis\n"
     "  --mode path     shadows `runc` in PATH with a symlink to tardis-runc\n"
     "With systemd running, installs the tardis-listen unit and restarts containerd.\n"
     "What install did is recorded in the install directory; `tardisctl uninstall` undoes it.\n"
     "\n"
     "options:\n"
+    "  --runtime-handler NAME   --mode config: add the CRI runtime NAME (e.g. tardis) running\n"
+    "                           tardis-runc instead of changing runc's\n"
     "  --prefix DIR             where the binaries go (default /usr/local/lib/tardis)\n"
     "  --from DIR               where the binaries are (default: beside this tardisctl)\n"
     "  --containerd-config FILE containerd's config (default /etc/containerd/config.toml)\n"
@@ -259,6 +264,7 @@ int Status(Context& context, const node::ParsedOptions& options) {
 int Install(Context& context, const node::ParsedOptions& options) {
   node::InstallOptions install;
   install.mode = options.value_or("mode", install.mode);
+  install.runtime_handler = options.value_or("runtime-handler", "");
   install.prefix = options.value_or("prefix", install.prefix);
   install.from = options.value_or("from", "");
   install.containerd_config = options.value_or("containerd-config", install.containerd_config);
@@ -275,6 +281,12 @@ int Install(Context& context, const node::ParsedOptions& options) {
     return UsageError("install", absl::StrCat("--mode must be config or path, not `", install.mode, "`"));
   }
   if (install.force && install.mode != "path") return UsageError("install", "--force only applies to --mode path");
+  if (options.has("runtime-handler")) {
+    if (install.mode != "config") return UsageError("install", "--runtime-handler only applies to --mode config");
+    if (absl::Status valid = node::ValidateRuntimeHandler(install.runtime_handler); !valid.ok()) {
+      return UsageError("install", valid.message());
+    }
+  }
   const absl::Status installed = node::Install(install, [&](const std::string& line) {
     std::cout << line << "\n";
     context.Log(tardis::LogLevel::kInfo, absl::StrCat("install: ", line));
@@ -383,6 +395,7 @@ int main(int argc, char** argv) {
       {"install",
        kInstallHelp,
        {{"mode", true},
+        {"runtime-handler", true},
         {"prefix", true},
         {"from", true},
         {"containerd-config", true},

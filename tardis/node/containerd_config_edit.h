@@ -18,6 +18,21 @@
 // a file without a final newline still ends without one.
 // A config that sets runc's options another way (inline tables, dotted keys) is refused:
 // appending a table there would make containerd fail to start.
+//
+// `install --runtime-handler NAME` instead leaves runc alone and adds a runtime of its own
+// (AddTardisRuntime), so that only pods whose RuntimeClass has `handler: NAME` run
+// through Tardis:
+//   [<same prefix>.containerd.runtimes.NAME]          runc's settings, copied
+//   [<same prefix>.containerd.runtimes.NAME.options]  BinaryName = tardis-runc, and
+//                                                     runc's other options, copied
+// runc's settings are copied (key lines as they are, BinaryName left out) because the
+// new runtime must behave like runc in every other respect: SystemdCgroup above all
+// (it must match the kubelet's cgroup driver), and Root, runtime_path, base_runtime_spec.
+// When nothing configures runc, the runtime gets runtime_type "io.containerd.runc.v2".
+// The tables are appended at the end of the file, every line marked as above; a config
+// that already has a runtime of that name, or that sets runc's settings in a way that
+// cannot be copied line by line (values over several lines, dotted keys or inline tables
+// outside runc's two tables), is refused.
 #ifndef TARDIS_NODE_CONTAINERD_CONFIG_EDIT_H_
 #define TARDIS_NODE_CONTAINERD_CONFIG_EDIT_H_
 
@@ -43,7 +58,9 @@ inline constexpr char kReplacedPrefix[] = "#replaced by tardisctl install: ";
 struct ContainerdConfigEdit {
   std::string text;
   int version = 0;                // 1, 2 or 3: the config format found (or written)
-  std::string options_table;      // the options table's name
+  std::string options_table;      // the options table's name (of runc, or of the added runtime)
+  std::string runtime_table;      // AddTardisRuntime: the added runtime's table
+  int copied_lines = 0;           // AddTardisRuntime: runc's key lines copied
   bool appended_table = false;    // the options table was added
   bool appended_runc_table = false;
   int replaced_lines = 0;         // BinaryName lines commented out
@@ -51,11 +68,13 @@ struct ContainerdConfigEdit {
 
 namespace containerd_config_internal {
 
-inline std::vector<std::string> RuncPath(int version) {
-  if (version == 1) return {"plugins", "cri", "containerd", "runtimes", "runc"};
-  if (version == 2) return {"plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", "runc"};
-  return {"plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", "runc"};
+inline std::vector<std::string> RuntimePath(int version, const std::string& name) {
+  if (version == 1) return {"plugins", "cri", "containerd", "runtimes", name};
+  if (version == 2) return {"plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes", name};
+  return {"plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", name};
 }
+
+inline std::vector<std::string> RuncPath(int version) { return RuntimePath(version, "runc"); }
 
 inline bool StartsWithPath(const std::vector<std::string>& path, const std::vector<std::string>& prefix) {
   if (prefix.size() > path.size()) return false;
@@ -98,7 +117,63 @@ inline bool IsTardisLine(absl::string_view content) {
   return absl::EndsWith(content, kAddedMarker) || absl::StartsWith(content, kReplacedPrefix);
 }
 
+// A config read for editing: its lines, what each is, its line ending and its version.
+struct ParsedConfig {
+  std::vector<toml::Line> lines;
+  std::vector<toml::ClassifiedLine> classified;
+  std::string eol;
+  int version = 1;
+};
+
+// Refuses what is not TOML to this reader, a config already holding tardisctl's lines,
+// and config versions it does not know. A file that does not exist will be a v2 file.
+inline absl::StatusOr<ParsedConfig> ParseForEdit(absl::string_view text, bool exists) {
+  using toml::LineKind;
+  ParsedConfig config;
+  config.lines = toml::SplitLines(text);
+  absl::StatusOr<std::vector<toml::ClassifiedLine>> classified = toml::ClassifyLines(config.lines);
+  if (!classified.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read it as TOML: ", classified.status().message()));
+  }
+  config.classified = *std::move(classified);
+  config.eol = toml::LineEndingOf(config.lines);
+  for (size_t i = 0; i < config.lines.size(); ++i) {
+    const toml::ClassifiedLine& line = config.classified[i];
+    if (IsTardisLine(config.lines[i].content)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "line ", i + 1, " is already tardisctl install's: run tardisctl uninstall first (or remove the marked lines)"));
+    }
+    if (line.kind == LineKind::kKey && line.table.empty() && line.key == std::vector<std::string>{"version"}) {
+      const std::optional<int64_t> version = VersionValue(config.lines[i].content);
+      if (!version || *version < 1 || *version > 3) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "line ", i + 1, ": a config version this tardisctl does not know: ", config.lines[i].content));
+      }
+      config.version = static_cast<int>(*version);
+    }
+  }
+  if (!exists) config.version = 2;
+  return config;
+}
+
 }  // namespace containerd_config_internal
+
+// A runtime handler's name: what a RuntimeClass's `handler` may be (a DNS label), and a
+// plain TOML key.
+inline absl::Status ValidateRuntimeHandler(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= 63 && name.front() != '-' && name.back() != '-';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the runtime handler must be a DNS label (lower-case letters, digits and '-', at most 63), not `", name, "`"));
+  }
+  if (name == "runc") {
+    return absl::InvalidArgumentError(
+        "the runtime handler cannot be runc, containerd's own: install without --runtime-handler to make runc "
+        "tardis-runc");
+  }
+  return absl::OkStatus();
+}
 
 // `text`: the config's content ("" when `exists` is false). `binary`: the absolute path
 // containerd is to run as runc.
@@ -112,31 +187,14 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
   absl::StatusOr<std::string> quoted = BasicString(binary);
   if (!quoted.ok()) return quoted.status();
 
-  std::vector<toml::Line> lines = toml::SplitLines(text);
-  absl::StatusOr<std::vector<toml::ClassifiedLine>> classified = toml::ClassifyLines(lines);
-  if (!classified.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read it as TOML: ", classified.status().message()));
-  }
-  const std::string eol = toml::LineEndingOf(lines);
+  absl::StatusOr<ParsedConfig> parsed = ParseForEdit(text, exists);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<toml::Line>& lines = parsed->lines;
+  const std::vector<toml::ClassifiedLine>* classified = &parsed->classified;
+  const std::string& eol = parsed->eol;
 
   ContainerdConfigEdit edit;
-  edit.version = 1;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const toml::ClassifiedLine& line = (*classified)[i];
-    if (IsTardisLine(lines[i].content)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "line ", i + 1, " is already tardisctl install's: run tardisctl uninstall first (or remove the marked lines)"));
-    }
-    if (line.kind == LineKind::kKey && line.table.empty() && line.key == std::vector<std::string>{"version"}) {
-      const std::optional<int64_t> version = VersionValue(lines[i].content);
-      if (!version || *version < 1 || *version > 3) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("line ", i + 1, ": a config version this tardisctl does not know: ", lines[i].content));
-      }
-      edit.version = static_cast<int>(*version);
-    }
-  }
-  if (!exists) edit.version = 2;
+  edit.version = parsed->version;
 
   const std::vector<std::string> runc = RuncPath(edit.version);
   const std::vector<std::string> options = Join(runc, {"options"});
@@ -206,6 +264,105 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
   lines.push_back({absl::StrCat("[", edit.options_table, "]", added), eol});
   lines.push_back({absl::StrCat("  BinaryName = ", *quoted, added), final_newline ? eol : ""});
   edit.appended_table = true;
+  edit.text = toml::JoinLines(lines);
+  return edit;
+}
+
+// `text`: the config's content ("" when `exists` is false). `handler`: the runtime's name
+// (ValidateRuntimeHandler). `binary`: the absolute path of tardis-runc.
+inline absl::StatusOr<ContainerdConfigEdit> AddTardisRuntime(absl::string_view text, bool exists,
+                                                             absl::string_view handler, absl::string_view binary) {
+  using namespace containerd_config_internal;
+  using toml::LineKind;
+  if (absl::Status valid = ValidateRuntimeHandler(handler); !valid.ok()) return valid;
+  if (binary.empty() || binary.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("the runc binary must be an absolute path: ", binary));
+  }
+  absl::StatusOr<std::string> quoted = BasicString(binary);
+  if (!quoted.ok()) return quoted.status();
+  absl::StatusOr<ParsedConfig> parsed = ParseForEdit(text, exists);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<toml::Line>& lines = parsed->lines;
+  const std::vector<toml::ClassifiedLine>& classified = parsed->classified;
+
+  ContainerdConfigEdit edit;
+  edit.version = parsed->version;
+  const std::vector<std::string> runtime = RuntimePath(edit.version, std::string(handler));
+  const std::vector<std::string> options = Join(runtime, {"options"});
+  const std::vector<std::string> runc = RuncPath(edit.version);
+  const std::vector<std::string> runc_options = Join(runc, {"options"});
+  edit.runtime_table = toml::DottedName(runtime);
+  edit.options_table = toml::DottedName(options);
+
+  // runc's key lines, to copy: those of its table, then those of its options table.
+  std::vector<std::string> runtime_keys;
+  std::vector<std::string> option_keys;
+  bool has_runtime_type = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const toml::ClassifiedLine& line = classified[i];
+    const auto refuse = [&](absl::string_view why) {
+      return absl::FailedPreconditionError(absl::StrCat("line ", i + 1, " ", why, " (", lines[i].content, ")"));
+    };
+    if (line.kind == LineKind::kTable || line.kind == LineKind::kArrayTable) {
+      if (StartsWithPath(line.table, runtime)) {
+        return refuse(absl::StrCat("already configures a runtime named ", handler,
+                                   ": pick another --runtime-handler, or remove it first"));
+      }
+      if (StartsWithPath(line.table, runc) && line.table != runc && line.table != runc_options) {
+        return refuse("configures runc in a table tardisctl cannot copy: configure the runtime yourself");
+      }
+      if (line.kind == LineKind::kArrayTable && (line.table == runc || line.table == runc_options)) {
+        return refuse("configures runc in a table tardisctl cannot copy: configure the runtime yourself");
+      }
+      continue;
+    }
+    if (line.kind != LineKind::kKey) continue;
+    const std::vector<std::string> full = Join(line.table, line.key);
+    if (StartsWithPath(full, runtime)) {
+      return refuse(absl::StrCat("already configures a runtime named ", handler,
+                                 ": pick another --runtime-handler, or remove it first"));
+    }
+    // An inline table holding the runtimes (or a table above): no table can be added there.
+    if (StartsWithPath(runtime, full)) {
+      return refuse("defines the runtimes in a way tardisctl cannot add to: configure the runtime yourself");
+    }
+    const bool in_runc = line.table == runc;
+    const bool in_runc_options = line.table == runc_options;
+    if (!in_runc && !in_runc_options) {
+      if (StartsWithPath(full, runc)) {
+        return refuse("configures runc in a way tardisctl cannot copy: configure the runtime yourself");
+      }
+      continue;
+    }
+    if (in_runc && StartsWithPath(full, runc_options)) {
+      return refuse("sets runc's options in a way tardisctl cannot copy: configure the runtime yourself");
+    }
+    if (line.value_continues) {
+      return refuse("has a value over several lines, which tardisctl does not copy: configure the runtime yourself");
+    }
+    const std::string key_line(absl::StripLeadingAsciiWhitespace(lines[i].content));
+    if (in_runc) {
+      if (line.key == std::vector<std::string>{"runtime_type"}) has_runtime_type = true;
+      runtime_keys.push_back(key_line);
+    } else if (line.key != std::vector<std::string>{"BinaryName"}) {
+      option_keys.push_back(key_line);
+    }
+  }
+
+  const std::string added = absl::StrCat(" ", kAddedMarker);
+  const std::string& eol = parsed->eol;
+  const bool final_newline = lines.empty() || !lines.back().ending.empty();
+  if (!lines.empty() && lines.back().ending.empty()) lines.back().ending = eol;
+  if (!exists) lines.push_back({absl::StrCat("version = 2", added), eol});
+  lines.push_back({absl::StrCat("[", edit.runtime_table, "]", added), eol});
+  if (!has_runtime_type) lines.push_back({absl::StrCat("  runtime_type = \"io.containerd.runc.v2\"", added), eol});
+  for (const std::string& key : runtime_keys) lines.push_back({absl::StrCat("  ", key, added), eol});
+  lines.push_back({absl::StrCat("[", edit.options_table, "]", added), eol});
+  lines.push_back({absl::StrCat("  BinaryName = ", *quoted, added), eol});
+  for (const std::string& key : option_keys) lines.push_back({absl::StrCat("  ", key, added), eol});
+  if (!final_newline) lines.back().ending.clear();
+  edit.appended_table = true;
+  edit.copied_lines = static_cast<int>(runtime_keys.size() + option_keys.size());
   edit.text = toml::JoinLines(lines);
   return edit;
 }

@@ -51,6 +51,35 @@ TEST(ContainerdConfigEdit, GoldenCases) {
   }
 }
 
+TEST(ContainerdConfigEdit, RuntimeGoldenCases) {
+  const std::vector<GoldenCase> cases = ReadGoldenCases(absl::StrCat(kDir, "/runtime.golden"));
+  ASSERT_GT(cases.size(), 15u);
+  for (const GoldenCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat("case ", c["name"], " (line ", c.line, ")"));
+    const std::string input = GoldenText(c["input"], kDir);
+    const bool exists = c["exists"] != "false";
+    const std::string handler = c.has("handler") ? c["handler"] : "tardis";
+    const std::string binary = c.has("binary") ? GoldenText(c["binary"], kDir) : "/usr/local/lib/tardis/tardis-runc";
+    const absl::StatusOr<ContainerdConfigEdit> edit = AddTardisRuntime(input, exists, handler, binary);
+    if (c.has("want_error")) {
+      ASSERT_FALSE(edit.ok()) << edit->text;
+      EXPECT_TRUE(absl::StrContains(edit.status().message(), c["want_error"])) << edit.status();
+      continue;
+    }
+    ASSERT_TRUE(edit.ok()) << edit.status();
+    EXPECT_EQ(edit->text, GoldenText(c["want"], kDir));
+    ExpectField(c, "version", absl::StrCat(edit->version));
+    ExpectField(c, "runtime_table", edit->runtime_table);
+    ExpectField(c, "options_table", edit->options_table);
+    ExpectField(c, "copied_lines", absl::StrCat(edit->copied_lines));
+
+    EXPECT_EQ(RemoveTardisLines(edit->text).text, input);
+    // A second install is refused, with or without a runtime handler.
+    EXPECT_FALSE(AddTardisRuntime(edit->text, true, handler, binary).ok());
+    EXPECT_FALSE(SetRuncBinaryName(edit->text, true, binary).ok());
+  }
+}
+
 TEST(ContainerdConfigEdit, UndoGoldenCases) {
   const std::vector<GoldenCase> cases = ReadGoldenCases(absl::StrCat(kDir, "/undo.golden"));
   ASSERT_FALSE(cases.empty());

@@ -3,8 +3,10 @@
 //
 // install copies the binaries (found beside tardisctl) to the prefix, writes a default
 // tardis.conf when there is none, and then either edits containerd's config so the runc
-// runtime's BinaryName is the installed tardis-runc (--mode config), or shadows `runc` in
-// PATH with a symlink to it (--mode path). With systemd running it installs the
+// runtime's BinaryName is the installed tardis-runc (--mode config), or, with
+// --runtime-handler NAME, adds a runtime NAME of its own running tardis-runc (for
+// Kubernetes' RuntimeClass: only pods asking for it go through Tardis), or shadows `runc`
+// in PATH with a symlink to it (--mode path). With systemd running it installs the
 // tardis-listen unit and restarts containerd. Everything it changes is written down in
 // the install directory (tardis/node/install_record.h) as it goes; whatever stood in the
 // way is moved there, never overwritten. Every check that can refuse runs before the
@@ -53,6 +55,7 @@ inline constexpr char kUnitName[] = "tardis-listen.service";
 
 struct InstallOptions {
   std::string mode = "config";
+  std::string runtime_handler;  // --mode config: "" = make runc tardis-runc; else add this runtime
   std::string prefix = "/usr/local/lib/tardis";
   std::string from;  // where the binaries are; "" = beside the running tardisctl
   std::string containerd_config = "/etc/containerd/config.toml";
@@ -276,7 +279,9 @@ inline absl::Status UndoInstall(const InstallRecord& record, const std::string& 
     note(RunSystemctl(systemctl, {"daemon-reload"}, say));
     if (record.mode == "config") note(RunSystemctl(systemctl, {"restart", "containerd"}, say));
   } else if (record.mode == "config") {
-    say("systemd is not running: restart containerd to make it use runc again");
+    say(record.runtime_handler.empty()
+            ? "systemd is not running: restart containerd to make it use runc again"
+            : absl::StrCat("systemd is not running: restart containerd to drop the runtime ", record.runtime_handler));
   }
 
   // The install directory's own files, then every directory install made (if empty).
@@ -295,6 +300,10 @@ inline absl::Status Install(const InstallOptions& options, const Say& say) {
   using namespace install_internal;
   if (options.mode != "config" && options.mode != "path") {
     return absl::InvalidArgumentError(absl::StrCat("--mode must be config or path, not `", options.mode, "`"));
+  }
+  if (!options.runtime_handler.empty()) {
+    if (options.mode != "config") return absl::InvalidArgumentError("--runtime-handler only applies to --mode config");
+    if (absl::Status valid = ValidateRuntimeHandler(options.runtime_handler); !valid.ok()) return valid;
   }
   for (const auto& [what, path] : std::vector<std::pair<std::string, std::string>>{
            {"--prefix", options.prefix},
@@ -351,7 +360,9 @@ inline absl::Status Install(const InstallOptions& options, const Say& say) {
     if (!current.ok()) return current.status();
     containerd_original = *current;
     absl::StatusOr<ContainerdConfigEdit> edited =
-        SetRuncBinaryName(current->value_or(""), current->has_value(), tardis_runc);
+        options.runtime_handler.empty()
+            ? SetRuncBinaryName(current->value_or(""), current->has_value(), tardis_runc)
+            : AddTardisRuntime(current->value_or(""), current->has_value(), options.runtime_handler, tardis_runc);
     if (!edited.ok()) {
       return absl::Status(edited.status().code(), absl::StrCat(options.containerd_config, ": ", edited.status().message()));
     }
@@ -375,6 +386,7 @@ inline absl::Status Install(const InstallOptions& options, const Say& say) {
   // From here on, every change is in the record as soon as it is made.
   InstallRecord record;
   record.mode = options.mode;
+  record.runtime_handler = options.runtime_handler;
   record.prefix = options.prefix;
   const auto fail = [&](const absl::Status& status) {
     say(absl::StrCat("install failed: ", status.message(), "; undoing what it did"));
@@ -445,9 +457,20 @@ inline absl::Status Install(const InstallOptions& options, const Say& say) {
     }
     if (absl::Status saved = SaveRecord(options.install_dir, record); !saved.ok()) return fail(saved);
     if (absl::Status written = ReplaceFileKeepingMode(path, edit->text, 0644); !written.ok()) return fail(written);
-    say(absl::StrCat(containerd_original ? "edited " : "created ", path, ": BinaryName = ", tardis_runc, " in [",
-                     edit->options_table, "] (config version ", edit->version, ")",
-                     edit->replaced_lines ? "; the BinaryName it had is commented out" : ""));
+    if (options.runtime_handler.empty()) {
+      say(absl::StrCat(containerd_original ? "edited " : "created ", path, ": BinaryName = ", tardis_runc, " in [",
+                       edit->options_table, "] (config version ", edit->version, ")",
+                       edit->replaced_lines ? "; the BinaryName it had is commented out" : ""));
+    } else {
+      say(absl::StrCat(containerd_original ? "edited " : "created ", path, ": added the runtime ",
+                       options.runtime_handler, " [", edit->runtime_table, "] with BinaryName = ", tardis_runc,
+                       " (config version ", edit->version, "; ",
+                       edit->copied_lines ? absl::StrCat(edit->copied_lines, " settings copied from runc's")
+                                          : "runc has no settings to copy",
+                       ")"));
+      say(absl::StrCat("pods run through Tardis when their RuntimeClass has handler: ", options.runtime_handler,
+                       " (docs/kubernetes/runtimeclass.yaml); every other pod runs with runc as before"));
+    }
   } else {
     record.runc_link.path = link;
     if (link_is_ours) {

@@ -41,6 +41,7 @@ struct PlacedFile {
 
 struct InstallRecord {
   std::string mode;    // "config" or "path"
+  std::string runtime_handler;  // --mode config: the runtime install added ("": runc's BinaryName)
   std::string prefix;  // where the binaries went
   std::vector<std::string> created_dirs;  // made by install, outermost first
   std::vector<PlacedFile> binaries;
@@ -93,6 +94,7 @@ inline std::string SerializeInstallRecord(const InstallRecord& record) {
   for (const PlacedFile& file : record.binaries) binaries.push_back(PlacedJson(file));
   return nlohmann::json{{"version", kInstallRecordVersion},
                         {"mode", record.mode},
+                        {"runtime_handler", record.runtime_handler},
                         {"prefix", record.prefix},
                         {"created_dirs", record.created_dirs},
                         {"binaries", binaries},
@@ -119,6 +121,10 @@ inline absl::StatusOr<InstallRecord> ParseInstallRecord(absl::string_view text) 
   InstallRecord record;
   if (!GetString(json, "mode", &record.mode) || (record.mode != "config" && record.mode != "path")) {
     return bad("mode must be config or path");
+  }
+  // Absent in records of installs that predate --runtime-handler.
+  if (json.contains("runtime_handler") && !GetString(json, "runtime_handler", &record.runtime_handler)) {
+    return bad("runtime_handler must be a string");
   }
   const auto dirs = json.find("created_dirs");
   const auto binaries = json.find("binaries");

@@ -142,6 +142,49 @@ TEST_F(InstallTest, ConfigModeCreatesAMissingConfigAndRemovesIt) {
   EXPECT_EQ(Snapshot(node_), before);
 }
 
+TEST_F(InstallTest, RuntimeHandlerAddsARuntimeAndLeavesRuncAlone) {
+  const std::string config = Options().containerd_config;
+  const std::string original = Read("testdata/node/containerd_config/default-containerd-1.6.20.toml");
+  Write(config, original, 0640);
+  const std::string before = Snapshot(node_);
+  InstallOptions options = Options();
+  options.runtime_handler = "tardis";
+
+  ASSERT_TRUE(RunInstall(options).ok()) << Said();
+  const std::string edited = Read(config);
+  EXPECT_TRUE(absl::StartsWith(edited, original));  // runc's own tables are untouched
+  EXPECT_TRUE(absl::StrContains(
+      edited, absl::StrCat("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.tardis.options] # added by "
+                           "tardisctl install\n  BinaryName = \"",
+                           node_, "/usr/local/lib/tardis/tardis-runc\" # added by tardisctl install\n")));
+  EXPECT_TRUE(absl::StrContains(Said(), "added the runtime tardis")) << Said();
+  EXPECT_TRUE(absl::StrContains(Said(), "RuntimeClass has handler: tardis")) << Said();
+
+  // Neither kind of install goes on top of it.
+  const std::string installed = Snapshot(node_);
+  EXPECT_TRUE(absl::IsFailedPrecondition(RunInstall(options)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(RunInstall(Options())));
+  EXPECT_EQ(Snapshot(node_), installed);
+
+  ASSERT_TRUE(RunUninstall().ok()) << Said();
+  EXPECT_EQ(Snapshot(node_), before);
+  EXPECT_TRUE(absl::StrContains(Said(), "restart containerd to drop the runtime tardis")) << Said();
+}
+
+TEST_F(InstallTest, RuntimeHandlerConfigChangedSinceInstallLosesOnlyTardissLines) {
+  const std::string config = Options().containerd_config;
+  const std::string original = "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n"
+                               "  SystemdCgroup = true\n";
+  Write(config, original);
+  InstallOptions options = Options();
+  options.runtime_handler = "tardis";
+  ASSERT_TRUE(RunInstall(options).ok()) << Said();
+  EXPECT_TRUE(absl::StrContains(Read(config), "runtimes.tardis.options] # added by tardisctl install\n"));
+  Write(config, absl::StrCat(Read(config), "[debug]\n  level = \"debug\"\n"));
+  ASSERT_TRUE(RunUninstall().ok()) << Said();
+  EXPECT_EQ(Read(config), absl::StrCat(original, "[debug]\n  level = \"debug\"\n"));
+}
+
 TEST_F(InstallTest, AConfigChangedSinceInstallLosesOnlyTardissLines) {
   const std::string config = Options().containerd_config;
   const std::string original =
@@ -271,6 +314,16 @@ TEST_F(InstallTest, BadOptions) {
   options = Options();
   options.from = root_ + "/nowhere";
   EXPECT_TRUE(absl::IsNotFound(RunInstall(options)));
+  const std::string before = Snapshot(node_);
+  options = Options("path");
+  options.runtime_handler = "tardis";
+  EXPECT_TRUE(absl::IsInvalidArgument(RunInstall(options)));
+  for (const char* handler : {"runc", "Tardis", "-tardis", "tar dis"}) {
+    options = Options();
+    options.runtime_handler = handler;
+    EXPECT_TRUE(absl::IsInvalidArgument(RunInstall(options))) << handler;
+  }
+  EXPECT_EQ(Snapshot(node_), before);
 }
 
 }  // namespace
