@@ -27,6 +27,12 @@
 // exit (and `docker start` makes them again, restoring), so finalize only waits for the
 // task to stop.
 //
+// The CRI plugin's containers (namespace k8s.io: Kubernetes) are checkpointed like
+// containerd's own, but their task and container are left to the CRI plugin too: it
+// deletes the task itself when it sees it exit, and the container when the kubelet asks
+// (RemoveContainer). A container deleted behind its back makes the kubelet's
+// RemoveContainer fail with NotFound, and the CRI plugin keeps listing it.
+//
 // The system (ctr, the images on disk, clocks, the log) is behind FinalizeSystem, so the
 // sequence is tested without containerd.
 #ifndef TARDIS_NODE_FINALIZE_H_
@@ -53,6 +59,9 @@
 #include "tardis/node/task_list.h"
 
 namespace tardis::node {
+
+// The containerd namespace of the CRI plugin's containers (fixed by containerd).
+inline constexpr char kCriNamespace[] = "k8s.io";
 
 class FinalizeSystem {
  public:
@@ -215,9 +224,10 @@ inline FinalizeRow FinalizeOne(FinalizeSystem& system, const OptedIn& c, const s
   }
   if (!status) return finish(FinalizeResult::kFailed, absl::StrCat(saved, "its task's state is unknown: ", error));
 
-  // 5. Delete the task and the container (Docker deletes its own).
-  if (docker) {
+  // 5. Delete the task and the container (Docker and the CRI plugin delete their own).
+  if (docker || c.ns == kCriNamespace) {
     system.Finalized(c, image);
+    if (!leftover.empty()) return finish(FinalizeResult::kFailed, absl::StrCat(saved, leftover));
     return finish(FinalizeResult::kCheckpointed, "");
   }
   if (*status != "none") {

@@ -235,8 +235,8 @@ FinalizeOptions Options(int parallel = 2) {
 TEST(Finalize, SavedContainersAreCheckpointedThroughContainerdAndDeleted) {
   FakeSystem system;
   system.Add("default", "a", "RUNNING", Script::kSaved);
-  system.Add("k8s.io", "b", "RUNNING", Script::kSaved);
-  const FinalizeReport report = Finalize(system, Containers({{"default", "a"}, {"k8s.io", "b"}}), Options());
+  system.Add("jobs", "b", "RUNNING", Script::kSaved);
+  const FinalizeReport report = Finalize(system, Containers({{"default", "a"}, {"jobs", "b"}}), Options());
   ASSERT_EQ(report.rows.size(), 2u);
   for (const FinalizeRow& row : report.rows) {
     EXPECT_EQ(row.result, FinalizeResult::kCheckpointed) << row.reason;
@@ -272,6 +272,22 @@ TEST(Finalize, DockerContainersAreCheckpointedWithoutAnImageAndLeftToDockerd) {
   EXPECT_TRUE(absl::EndsWith(calls[0], " d")) << calls[0];
   EXPECT_EQ(system.at("moby", "d").status, "STOPPED");
   EXPECT_EQ(system.finalized(), std::vector<std::string>{"moby/d /images/moby/d"});
+}
+
+// The CRI plugin's containers are checkpointed like containerd's own, but their task and
+// container are the CRI plugin's to delete (the kubelet's RemoveContainer would fail).
+TEST(Finalize, CriContainersAreCheckpointedAndLeftToTheCriPlugin) {
+  FakeSystem system;
+  system.Add("k8s.io", "k", "RUNNING", Script::kSaved);
+  const FinalizeReport report = Finalize(system, Containers({{"k8s.io", "k"}}), Options());
+  ASSERT_EQ(report.rows.size(), 1u);
+  EXPECT_EQ(report.rows[0].result, FinalizeResult::kCheckpointed) << report.rows[0].reason;
+  const std::vector<std::string>& calls = system.at("k8s.io", "k").calls;
+  ASSERT_EQ(calls.size(), 2u) << absl::StrJoin(calls, "\n");
+  EXPECT_TRUE(absl::StartsWith(calls[0], "containers checkpoint --task k tardis.local/finalize:k.")) << calls[0];
+  EXPECT_EQ(calls[1], absl::StrCat("images rm ", calls[0].substr(sizeof("containers checkpoint --task k ") - 1)));
+  EXPECT_EQ(system.at("k8s.io", "k").status, "STOPPED");
+  EXPECT_EQ(system.finalized(), std::vector<std::string>{"k8s.io/k /images/k8s.io/k"});
 }
 
 TEST(Finalize, TardisImageCountsNotCtrStatus) {
