@@ -522,7 +522,9 @@ inline absl::Status Install(const InstallOptions& options, const Say& say) {
       if (absl::Status ran = RunSystemctl(options.systemctl, {"restart", "containerd"}, say); !ran.ok()) return fail(ran);
     }
   } else if (options.mode == "config") {
-    say("systemd is not running: restart containerd to make it use tardis-runc");
+    say(options.runtime_handler.empty()
+            ? "systemd is not running: restart containerd to make it use tardis-runc"
+            : absl::StrCat("systemd is not running: restart containerd to load the runtime ", options.runtime_handler));
   }
   if (absl::Status saved = SaveRecord(options.install_dir, record); !saved.ok()) return fail(saved);
   say(absl::StrCat("installed (--mode ", options.mode, "); `tardisctl uninstall --install-dir ", options.install_dir,
