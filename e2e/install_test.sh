@@ -11,7 +11,7 @@
 #    it, creates its pods through the installed tardis-runc (the Tardis log shows the
 #    create of the pod's sandbox); once uninstalled, a new pod no longer goes through it.
 #    (BinaryName is the CRI plugin's; ctr does not read it, so the pod is made through
-#    the CRI API, spoken with curl.)
+#    the CRI API, with e2e/cri/cri.py.)
 # 3. --mode path: `runc` in a temp sbin dir becomes tardis-runc, and a containerd whose
 #    PATH has that dir first runs opted-in containers through it; something else already
 #    there is refused unless --force, and put back by uninstall.
@@ -22,7 +22,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
-require_tool curl od cmp
+require_tool cmp jq
 TARDISCTL=$(e2e_binary tardisctl)
 W=$E2E_TMP/w
 # tardisctl's own log goes to this test's files, never the machine's.
@@ -43,15 +43,15 @@ install_paths() {
 # file_state FILE: its bytes' checksum and its mode, or "absent".
 file_state() { if [[ -e $1 ]]; then echo "$(md5sum <"$1") $(stat -c %a "$1")"; else echo absent; fi; }
 
-# config_round_trip NAME CONFIG: install and uninstall in config mode leave CONFIG as it
-# was (bytes and mode), and nothing else of theirs under $W/NAME.
+# config_round_trip NAME CONFIG [INSTALL_OPTION...]: install and uninstall in config mode
+# leave CONFIG as it was (bytes and mode), and nothing else of theirs under $W/NAME.
 config_round_trip() {
-  local name=$1 config=$2 before listing
+  local name=$1 config=$2 before listing; shift 2
   mkdir -p "$W/$name"
   before=$(file_state "$config")
   listing=$(find "$W/$name" | sort)
   # shellcheck disable=SC2046
-  tardisctl install --containerd-config "$config" $(install_paths "$name")
+  tardisctl install --containerd-config "$config" $(install_paths "$name") "$@"
   assert_status 0 "$name: install"
   assert_contains "$output" "BinaryName = $W/$name/lib/tardis/tardis-runc"
   assert_contains "$output" "systemd is not running: restart containerd"
@@ -73,6 +73,9 @@ containerd config default >"$W/default/etc/containerd/config.toml"
 chmod 0640 "$W/default/etc/containerd/config.toml"
 cp -p "$W/default/etc/containerd/config.toml" "$W/default/original.toml"
 config_round_trip default "$W/default/etc/containerd/config.toml"
+cmp "$W/default/original.toml" "$W/default/etc/containerd/config.toml" || fail "containerd's default config changed"
+log "the same with --runtime-handler tardis: a runtime of Tardis's own beside runc"
+config_round_trip default "$W/default/etc/containerd/config.toml" --runtime-handler tardis
 cmp "$W/default/original.toml" "$W/default/etc/containerd/config.toml" || fail "containerd's default config changed"
 
 config_round_trip absent "$W/absent/etc/containerd/config.toml"
@@ -107,83 +110,20 @@ assert_contains "$errors" "nothing to uninstall"
 
 # ---------------------------------------------------------------------------------------
 log "--- 2. the installed config makes containerd's CRI plugin run tardis-runc"
-# The CRI API, by hand: protobuf as hex, gRPC over HTTP/2 with curl.
-pb_varint() {
-  local n=$1 out=""
-  while ((n >= 128)); do out+=$(printf '%02x' $(((n & 127) | 128))); n=$((n >> 7)); done
-  echo "$out$(printf '%02x' "$n")"
-}
-pb_bytes() { echo "$(pb_varint $((($1 << 3) | 2)))$(pb_varint $((${#2} / 2)))$2"; }
-pb_string() { pb_bytes "$1" "$(printf '%s' "$2" | od -An -tx1 -v | tr -d ' \n')"; }
-pb_uint() { echo "$(pb_varint $(($1 << 3)))$(pb_varint "$2")"; }
-# cri_call NODE METHOD HEX: the response message as hex; fails the test on a gRPC error.
-cri_call() {
-  local node=$1 method=$2 hex=$3 dir=$E2E_TMP/cri
-  mkdir -p "$dir"
-  printf "$(printf '00%08x%s' $((${#hex} / 2)) "$hex" | sed 's/../\\x&/g')" >"$dir/request"
-  curl -sS --http2-prior-knowledge --unix-socket "$(containerd_address "$node")" \
-    -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @"$dir/request" \
-    -D "$dir/headers" -o "$dir/response" "http://localhost/runtime.v1.RuntimeService/$method" ||
-    fail "CRI $method: curl failed"
-  grep -qi '^grpc-status: 0' "$dir/headers" || fail "CRI $method failed:"$'\n'"$(cat "$dir/headers")"
-  od -An -tx1 -v "$dir/response" | tr -d ' \n' | cut -c11-
-}
-# run_pod NODE NAME: RunPodSandbox (host network, cgroups under the test's namespace);
-# prints the sandbox id.
-run_pod() {
-  local namespace_options metadata linux response
-  namespace_options=$(pb_bytes 1 "$(pb_uint 1 2)")  # network: NODE
-  linux="$(pb_string 1 "/$E2E_NAMESPACE")$(pb_bytes 2 "$namespace_options")"
-  metadata="$(pb_string 1 "$2")$(pb_string 2 "uid-$2")$(pb_string 3 default)"
-  response=$(cri_call "$1" RunPodSandbox "$(pb_bytes 1 "$(pb_bytes 1 "$metadata")$(pb_bytes 8 "$linux")")")
-  [[ ${response:0:2} == 0a ]] || fail "RunPodSandbox: unexpected response $response"
-  printf "$(echo "${response:4}" | sed 's/../\\x&/g')"
-}
-
-mkdir -p "$W/cri"
+# BinaryName is the CRI plugin's (ctr does not read it): pods are made through the CRI API.
 B=$E2E_TMP/b
-cat >"$W/cri/config.toml" <<EOF
-version = 2
-disabled_plugins = [
-  "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.native",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
-
-[plugins]
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$E2E_IMAGE"
-    # This machine may not lower a process's oom_score_adj, as CRI does for sandboxes.
-    restrict_oom_score_adj = true
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "$B/cni/bin"
-      conf_dir = "$B/cni/conf"
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "overlayfs"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes]
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-          runtime_type = "io.containerd.runc.v2"
-          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-            Root = "$B/runc"
-            SystemdCgroup = false
-EOF
-cp -p "$W/cri/config.toml" "$W/cri/original.toml"
+CRI_CONFIG=$(cri_containerd_config b)
+cp -p "$CRI_CONFIG" "$W/cri-original.toml"
 CRI_TARDIS_CONFIG=$(write_tardis_config b)
 # shellcheck disable=SC2046
-tardisctl install --containerd-config "$W/cri/config.toml" $(install_paths cri "$CRI_TARDIS_CONFIG")
+tardisctl install --containerd-config "$CRI_CONFIG" $(install_paths cri "$CRI_TARDIS_CONFIG")
 assert_status 0 "install for the CRI node"
 assert_contains "$output" "kept the existing $CRI_TARDIS_CONFIG"
 
-start_containerd_with_config b "$W/cri/config.toml" --tardis-config "$CRI_TARDIS_CONFIG"
-build_busybox_image b
-ctr --address "$(containerd_address b)" -n k8s.io images import --base-name test.local/bb "$E2E_TMP/image/bb.tar" >/dev/null
+start_cri_containerd b --config "$CRI_CONFIG" --tardis-config "$CRI_TARDIS_CONFIG"
 assert_file_contains "$B/containerd.log" "BinaryName:$W/cri/lib/tardis/tardis-runc"
-pod=$(run_pod b pod-installed)
+mapfile -t pod_options < <(cri_pod_options b pod-installed uid-pod-installed)
+pod=$(cri_run_pod b "" "${pod_options[@]}")
 log "pod sandbox $pod"
 [[ $pod =~ ^[0-9a-f]{64}$ ]] || fail "not a sandbox id: $pod"
 creates=$(grep -F "received:" "$(tardis_log b)" | grep -F " create " | grep -cF "/k8s.io/$pod" || true)
@@ -192,9 +132,10 @@ stop_containerd b
 
 tardisctl uninstall --install-dir "$W/cri/var/install"
 assert_status 0
-cmp "$W/cri/original.toml" "$W/cri/config.toml" || fail "the CRI config after uninstall"
-start_containerd_with_config b "$W/cri/config.toml" --tardis-config "$CRI_TARDIS_CONFIG"
-pod2=$(run_pod b pod-uninstalled)
+cmp "$W/cri-original.toml" "$CRI_CONFIG" || fail "the CRI config after uninstall"
+start_cri_containerd b --config "$CRI_CONFIG" --tardis-config "$CRI_TARDIS_CONFIG"
+mapfile -t pod_options < <(cri_pod_options b pod-uninstalled uid-pod-uninstalled)
+pod2=$(cri_run_pod b "" "${pod_options[@]}")
 log "pod sandbox $pod2"
 [[ $pod2 =~ ^[0-9a-f]{64}$ ]] || fail "not a sandbox id: $pod2"
 assert_not_contains "$(cat "$(tardis_log b)")" "$pod2" "after uninstall, the pod's runc calls in the Tardis log"
@@ -274,5 +215,11 @@ done
 tardisctl install --mode sideways
 assert_status 2
 assert_eq "tardisctl install: --mode must be config or path, not \`sideways\` (see tardisctl install --help)" "$errors"
+tardisctl install --mode path --runtime-handler tardis
+assert_status 2
+assert_eq "tardisctl install: --runtime-handler only applies to --mode config (see tardisctl install --help)" "$errors"
+tardisctl install --runtime-handler Tardis_1
+assert_status 2
+assert_contains "$errors" "the runtime handler must be a DNS label"
 
 finish_test

@@ -32,7 +32,7 @@
 #   nodes               start_containerd NODE [--tardis-config F], stop_containerd NODE,
 #                       kill_node NODE, ctr_ NODE ARGS..., containerd_address, node_dir,
 #                       runc_root NODE
-#   images, containers  build_busybox_image NODE (busybox, /bin/counter, /bin/counter.sh,
+#   images, containers  build_busybox_image NODE [NS] (busybox, /bin/counter, /bin/counter.sh,
 #                       /bin/undumpable,
 #                       /etc/greeting, /etc/old-dir/{a,b}), run_container NODE ID [opts] -- CMD...,
 #                       remove_container, task_status, task_status_is, task_pid,
@@ -40,7 +40,11 @@
 #                       container_log, checkpoint_container NODE ID container|task,
 #                       listener_pid NODE, watch_events NODE FILE, stop_watching_events NODE
 #   counting jobs       last_count LOG, first_count LOG, count_at_least LOG N (the counter
-#                       workload's output)
+#                       workload's output, in ctr's log or the CRI plugin's)
+#   Kubernetes (CRI)    cri_containerd_config NODE, start_cri_containerd NODE [--config F],
+#                       import_pause_image NODE, cri_ NODE ARGS... (e2e/cri/cri.py),
+#                       cri_pod_options, cri_run_pod, cri_create_container, cri_state,
+#                       cri_state_is, cri_log
 #   file trees          tree_snapshot DIR
 #   waiting, asserting  wait_for [--timeout S] CMD..., poll_until, run CMD... ($status,
 #                       $output, $errors), assert_status, assert_eq, assert_ne,
@@ -63,6 +67,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REAL_RUNC=${REAL_RUNC:-/usr/sbin/runc}
 E2E_IMAGE=test.local/bb:latest
+E2E_PAUSE_IMAGE=test.local/pause:pause
 
 E2E_TMP=""
 E2E_NAMESPACE=""
@@ -372,46 +377,71 @@ ctr_() {
 # ---------------------------------------------------------------------------------------
 # Images
 
-# build_busybox_image NODE: imports test.local/bb:latest (/bin/busybox and its applets,
-# cmd /bin/sh, PATH=/bin) into NODE. Built once per test with umoci, offline.
+# e2e_image_tarballs: builds, once per test, with umoci and offline, the two images the
+# tests import: $E2E_TMP/image/bb.tar ($E2E_IMAGE: /bin/busybox and its applets, the
+# workloads, a few files of its own; cmd /bin/sh, PATH=/bin) and pause.tar
+# ($E2E_PAUSE_IMAGE: the same files, cmd `sleep` for ever: the CRI plugin's sandbox image).
+e2e_image_tarballs() {
+  local work=$E2E_TMP/image
+  [[ -f $work/bb.tar && -f $work/pause.tar ]] && return 0
+  log "building $E2E_IMAGE and $E2E_PAUSE_IMAGE with umoci"
+  mkdir -p "$work"
+  (
+    cd "$work"
+    umoci init --layout layout
+    umoci new --image layout:latest
+    umoci unpack --rootless --image layout:latest bundle
+    mkdir -p bundle/rootfs/bin
+    cp /bin/busybox bundle/rootfs/bin/busybox
+    local applet
+    # `busybox --list` names busybox itself: linking it would replace the binary.
+    for applet in $(/bin/busybox --list); do
+      [[ $applet == busybox ]] || ln -s busybox "bundle/rootfs/bin/$applet"
+    done
+    # The workloads tests run (e2e/workloads): a job with progress to lose.
+    install -m 0755 "$(e2e_built workloads/counter)" bundle/rootfs/bin/counter
+    install -m 0755 "$(e2e_built workloads/counter.sh)" bundle/rootfs/bin/counter.sh
+    install -m 0755 "$(e2e_built workloads/undumpable)" bundle/rootfs/bin/undumpable
+    # Files of the image's own for tests to modify, delete and replace.
+    mkdir -p bundle/rootfs/etc/old-dir
+    echo hello >bundle/rootfs/etc/greeting
+    echo a >bundle/rootfs/etc/old-dir/a
+    echo b >bundle/rootfs/etc/old-dir/b
+    umoci repack --image layout:latest bundle
+    umoci config --image layout:latest --config.cmd /bin/sh --config.env PATH=/bin
+    tar -C layout -cf bb.tar.tmp .
+    # The pause image: one tag per tarball, so that each import brings one image.
+    umoci config --image layout:latest --tag pause --config.cmd /bin/sleep --config.cmd 2147483647
+    umoci rm --image layout:latest
+    tar -C layout -cf pause.tar.tmp .
+    mv bb.tar.tmp bb.tar
+    mv pause.tar.tmp pause.tar
+    rm -rf bundle layout
+  ) >"$work/build.log" 2>&1 || fail "building the images failed:"$'\n'"$(cat "$work/build.log")"
+}
+
+# build_busybox_image NODE [NAMESPACE]: imports $E2E_IMAGE into NODE's containerd, in
+# NAMESPACE (default the test's; k8s.io is the CRI plugin's).
 build_busybox_image() {
+  local node=$1 namespace=${2:-$E2E_NAMESPACE}
+  [[ -n ${E2E_ADDRESS[$node]:-} ]] || fail "no containerd named $node (start_containerd $node first)"
+  e2e_image_tarballs
+  ctr --address "${E2E_ADDRESS[$node]}" --namespace "$namespace" images import \
+    --base-name test.local/bb "$E2E_TMP/image/bb.tar" >/dev/null ||
+    fail "importing $E2E_TMP/image/bb.tar into $node failed"
+  log "imported $E2E_IMAGE into $node ($namespace)"
+}
+
+# import_pause_image NODE: imports $E2E_PAUSE_IMAGE into NODE's k8s.io namespace, where the
+# CRI plugin looks for its sandbox_image.
+import_pause_image() {
   local node=$1
-  local tarball=$E2E_TMP/image/bb.tar
-  if [[ ! -f $tarball ]]; then
-    log "building $E2E_IMAGE with umoci"
-    local work=$E2E_TMP/image
-    mkdir -p "$work"
-    (
-      cd "$work"
-      umoci init --layout layout
-      umoci new --image layout:latest
-      umoci unpack --rootless --image layout:latest bundle
-      mkdir -p bundle/rootfs/bin
-      cp /bin/busybox bundle/rootfs/bin/busybox
-      local applet
-      # `busybox --list` names busybox itself: linking it would replace the binary.
-      for applet in $(/bin/busybox --list); do
-        [[ $applet == busybox ]] || ln -s busybox "bundle/rootfs/bin/$applet"
-      done
-      # The workloads tests run (e2e/workloads): a job with progress to lose.
-      install -m 0755 "$(e2e_built workloads/counter)" bundle/rootfs/bin/counter
-      install -m 0755 "$(e2e_built workloads/counter.sh)" bundle/rootfs/bin/counter.sh
-      install -m 0755 "$(e2e_built workloads/undumpable)" bundle/rootfs/bin/undumpable
-      # Files of the image's own for tests to modify, delete and replace.
-      mkdir -p bundle/rootfs/etc/old-dir
-      echo hello >bundle/rootfs/etc/greeting
-      echo a >bundle/rootfs/etc/old-dir/a
-      echo b >bundle/rootfs/etc/old-dir/b
-      umoci repack --image layout:latest bundle
-      umoci config --image layout:latest --config.cmd /bin/sh --config.env PATH=/bin
-      tar -C layout -cf bb.tar.tmp .
-      mv bb.tar.tmp bb.tar
-      rm -rf bundle layout
-    ) >"$E2E_TMP/image/build.log" 2>&1 || fail "building the image failed:"$'\n'"$(cat "$E2E_TMP/image/build.log")"
-  fi
-  ctr_ "$node" images import --base-name test.local/bb "$tarball" >/dev/null ||
-    fail "importing $tarball into $node failed"
-  log "imported $E2E_IMAGE into $node"
+  [[ -n ${E2E_ADDRESS[$node]:-} ]] || fail "no containerd named $node (start_containerd $node first)"
+  e2e_image_tarballs
+  ctr --address "${E2E_ADDRESS[$node]}" --namespace k8s.io images import \
+    --base-name test.local/pause "$E2E_TMP/image/pause.tar" >/dev/null ||
+    fail "importing $E2E_TMP/image/pause.tar into $node failed"
+  log "imported $E2E_PAUSE_IMAGE into $node (k8s.io)"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -557,8 +587,10 @@ stop_watching_events() {
 # Counting jobs: e2e/workloads/counter prints 1, 2, 3, ... one a line
 
 # last_count LOG, first_count LOG: the newest and the oldest count in LOG.
-last_count() { grep -E '^[0-9]+$' "$1" | tail -n 1; }
-first_count() { grep -E '^[0-9]+$' "$1" | head -n 1; }
+# A log is ctr's (the line as printed) or the CRI plugin's (`<time> stdout F <line>`).
+e2e_counts() { sed -nE 's/^([^ ]+ std(out|err) [FP] )?([0-9]+)$/\3/p' "$1" 2>/dev/null; }
+last_count() { e2e_counts "$1" | tail -n 1; }
+first_count() { e2e_counts "$1" | head -n 1; }
 # count_at_least LOG N: true once the job counted to N (for wait_for).
 count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 
@@ -908,3 +940,113 @@ start_containerd_with_config() {
   done
   log "containerd $node is up (pid ${E2E_PID[$node]})"
 }
+
+# ---------------------------------------------------------------------------------------
+# Kubernetes' way: containerd's CRI plugin, driven through the CRI API as the kubelet
+# drives it (e2e/cri/cri.py, a small client printing JSON). Pods use the node's network,
+# so no CNI plugin is needed; their cgroups live under /$E2E_NAMESPACE and runc's state
+# under NODE's runc root like everything else, so the teardown finds them. The CRI plugin
+# keeps its containers in containerd namespace k8s.io.
+
+# cri_containerd_config NODE: writes $E2E_TMP/NODE/containerd-cri.toml, a config with the
+# CRI plugin (sandbox image $E2E_PAUSE_IMAGE, runtime `runc` with NODE's runc root) and
+# prints its path. Tests edit it (tardisctl install) before start_cri_containerd.
+cri_containerd_config() {
+  local node=$1 dir=$E2E_TMP/$1
+  mkdir -p "$dir"
+  cat >"$dir/containerd-cri.toml" <<EOF
+version = 2
+disabled_plugins = [
+  "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.native",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+]
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "$E2E_PAUSE_IMAGE"
+    # This machine may not lower a process's oom_score_adj, as CRI does for sandboxes.
+    restrict_oom_score_adj = true
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "$dir/cni/bin"
+      conf_dir = "$dir/cni/conf"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      snapshotter = "overlayfs"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes]
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+          runtime_type = "io.containerd.runc.v2"
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+            Root = "$dir/runc"
+            SystemdCgroup = false
+EOF
+  echo "$dir/containerd-cri.toml"
+}
+
+# start_cri_containerd NODE [--config FILE] [--tardis-config F]: starts NODE's containerd
+# with the CRI plugin, reading FILE (default: a fresh cri_containerd_config), and imports
+# $E2E_IMAGE and $E2E_PAUSE_IMAGE into k8s.io.
+start_cri_containerd() {
+  local node=$1 config=""; shift
+  local -a rest=()
+  while (($#)); do
+    case $1 in
+      --config) config=$2; shift 2 ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  [[ -n $config ]] || config=$(cri_containerd_config "$node")
+  start_containerd_with_config "$node" "$config" "${rest[@]+"${rest[@]}"}"
+  build_busybox_image "$node" k8s.io
+  import_pause_image "$node"
+}
+
+# cri_ NODE ARGS...: e2e/cri/cri.py against NODE's containerd (see its --help): one CRI
+# call, its response as JSON on stdout. Debian's python3 (with python3-grpcio,
+# python3-protobuf, python3-grpc-tools); the stubs are generated into $E2E_TMP once.
+cri_() {
+  local node=$1; shift
+  [[ -n ${E2E_ADDRESS[$node]:-} ]] || fail "no containerd named $node (start_cri_containerd $node first)"
+  /usr/bin/python3 "$(e2e_built cri/cri.py)" --address "${E2E_ADDRESS[$node]}" --stubs "$E2E_TMP/cri-stubs" "$@"
+}
+
+# cri_pod_options NODE NAME UID [NAMESPACE]: the options naming a pod (cri.py run-pod and
+# create-container take them both, as the kubelet sends the pod's config with each
+# container), one a line: metadata, a log directory under $E2E_TMP/NODE/pods, and the
+# test's cgroup parent. Read them with mapfile.
+cri_pod_options() {
+  local node=$1 name=$2 uid=$3 namespace=${4:-default}
+  printf '%s\n' --pod-name "$name" --pod-uid "$uid" --pod-namespace "$namespace" \
+    --log-dir "$E2E_TMP/$node/pods/${namespace}_${name}_${uid}" --cgroup-parent "/$E2E_NAMESPACE"
+}
+
+# cri_run_pod NODE HANDLER POD_OPTION...: RunPodSandbox under runtime handler HANDLER (""
+# for the default); prints the sandbox id.
+cri_run_pod() {
+  local node=$1 handler=$2 out; shift 2
+  out=$(cri_ "$node" run-pod --handler "$handler" "$@") || fail "RunPodSandbox on $node failed"
+  jq -r .pod_sandbox_id <<<"$out"
+}
+
+# cri_create_container NODE POD_ID NAME POD_OPTION... [--env K=V]... -- CMD...:
+# CreateContainer of $E2E_IMAGE in the pod, its log at NAME.log in the pod's log
+# directory; prints the container id.
+cri_create_container() {
+  local node=$1 pod=$2 name=$3 out; shift 3
+  out=$(cri_ "$node" create-container --pod "$pod" --name "$name" --image "$E2E_IMAGE" \
+    --log-path "$name.log" "$@") || fail "CreateContainer $name on $node failed"
+  jq -r .container_id <<<"$out"
+}
+
+# cri_state NODE ID: the container's state as ContainerStatus reports it
+# (CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED, CONTAINER_UNKNOWN).
+cri_state() { cri_ "$1" status "$2" | jq -r .status.state; }
+# cri_state_is NODE ID STATE: for wait_for.
+cri_state_is() { [[ $(cri_state "$1" "$2") == "$3" ]]; }
+# cri_log NODE ID: the container's log file, from ContainerStatus (CRI's log format:
+# `<time> stdout F <line>`; the count helpers read it as it is).
+cri_log() { cri_ "$1" status "$2" | jq -r .status.log_path; }
