@@ -16,6 +16,9 @@ PACKAGES=(
   # runtime stack and what the tests build images with
   containerd runc iptables umoci busybox-static criu attr jq curl
   ca-certificates
+  # the orchestrators the e2e tests drive: Docker (20.10) and, through a small CRI
+  # client (e2e/cri/cri.py), containerd's CRI plugin as the kubelet does
+  docker.io python3-grpcio python3-protobuf python3-grpc-tools
 )
 
 missing=()
