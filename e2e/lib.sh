@@ -45,6 +45,8 @@
 #                       import_pause_image NODE, cri_ NODE ARGS... (e2e/cri/cri.py),
 #                       cri_pod_options, cri_run_pod, cri_create_container, cri_state,
 #                       cri_state_is, cri_log
+#   Docker              start_dockerd NODE [--runtime PATH], stop_dockerd NODE, docker_ NODE
+#                       ARGS..., build_docker_image NODE, docker_dir, docker_exec_root
 #   file trees          tree_snapshot DIR
 #   waiting, asserting  wait_for [--timeout S] CMD..., poll_until, run CMD... ($status,
 #                       $output, $errors), assert_status, assert_eq, assert_ne,
@@ -377,10 +379,32 @@ ctr_() {
 # ---------------------------------------------------------------------------------------
 # Images
 
+# busybox_rootfs DIR: fills DIR with the test image's files: /bin/busybox and its applets,
+# the workloads tests run (e2e/workloads), and files of the image's own for tests to
+# modify, delete and replace (/etc/greeting, /etc/old-dir/{a,b}). Every image a test
+# builds (containerd's, Docker's) has exactly these.
+busybox_rootfs() {
+  local rootfs=$1 applet
+  mkdir -p "$rootfs/bin"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  # `busybox --list` names busybox itself: linking it would replace the binary.
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  # A job with progress to lose, and one CRIU refuses.
+  install -m 0755 "$(e2e_built workloads/counter)" "$rootfs/bin/counter"
+  install -m 0755 "$(e2e_built workloads/counter.sh)" "$rootfs/bin/counter.sh"
+  install -m 0755 "$(e2e_built workloads/undumpable)" "$rootfs/bin/undumpable"
+  mkdir -p "$rootfs/etc/old-dir"
+  echo hello >"$rootfs/etc/greeting"
+  echo a >"$rootfs/etc/old-dir/a"
+  echo b >"$rootfs/etc/old-dir/b"
+}
+
 # e2e_image_tarballs: builds, once per test, with umoci and offline, the two images the
-# tests import: $E2E_TMP/image/bb.tar ($E2E_IMAGE: /bin/busybox and its applets, the
-# workloads, a few files of its own; cmd /bin/sh, PATH=/bin) and pause.tar
-# ($E2E_PAUSE_IMAGE: the same files, cmd `sleep` for ever: the CRI plugin's sandbox image).
+# tests import: $E2E_TMP/image/bb.tar ($E2E_IMAGE: busybox_rootfs's files; cmd /bin/sh,
+# PATH=/bin) and pause.tar ($E2E_PAUSE_IMAGE: the same files, cmd `sleep` for ever: the
+# CRI plugin's sandbox image).
 e2e_image_tarballs() {
   local work=$E2E_TMP/image
   [[ -f $work/bb.tar && -f $work/pause.tar ]] && return 0
@@ -391,22 +415,7 @@ e2e_image_tarballs() {
     umoci init --layout layout
     umoci new --image layout:latest
     umoci unpack --rootless --image layout:latest bundle
-    mkdir -p bundle/rootfs/bin
-    cp /bin/busybox bundle/rootfs/bin/busybox
-    local applet
-    # `busybox --list` names busybox itself: linking it would replace the binary.
-    for applet in $(/bin/busybox --list); do
-      [[ $applet == busybox ]] || ln -s busybox "bundle/rootfs/bin/$applet"
-    done
-    # The workloads tests run (e2e/workloads): a job with progress to lose.
-    install -m 0755 "$(e2e_built workloads/counter)" bundle/rootfs/bin/counter
-    install -m 0755 "$(e2e_built workloads/counter.sh)" bundle/rootfs/bin/counter.sh
-    install -m 0755 "$(e2e_built workloads/undumpable)" bundle/rootfs/bin/undumpable
-    # Files of the image's own for tests to modify, delete and replace.
-    mkdir -p bundle/rootfs/etc/old-dir
-    echo hello >bundle/rootfs/etc/greeting
-    echo a >bundle/rootfs/etc/old-dir/a
-    echo b >bundle/rootfs/etc/old-dir/b
+    busybox_rootfs bundle/rootfs
     umoci repack --image layout:latest bundle
     umoci config --image layout:latest --config.cmd /bin/sh --config.env PATH=/bin
     tar -C layout -cf bb.tar.tmp .
@@ -721,7 +730,8 @@ e2e_shim_sockets() {
 # not a shim or containerd is left to ask.
 e2e_force_delete_containers() {
   local dir id
-  for dir in "$E2E_TMP/$1"/runc/*/; do
+  # ctr's runc roots, and dockerd's (one per runtime, <exec root>/runtime-<name>/moby).
+  for dir in "$E2E_TMP/$1"/runc/*/ "$(docker_exec_root "$1")"/runtime-*/*/; do
     [[ -d $dir ]] || continue
     for id in $(timeout 15 "$REAL_RUNC" --root "$dir" list -q 2>/dev/null); do
       log "teardown: runc delete --force $id (root $dir)"
@@ -730,13 +740,19 @@ e2e_force_delete_containers() {
   done
 }
 
-# kill_node NODE: NODE is lost, as when a machine loses power: containerd, its shims and
+# kill_node NODE: NODE is lost, as when a machine loses power: dockerd, containerd, its shims and
 # every process of NODE get SIGKILL, its containers go away (processes and cgroups), its
 # mounts are released. Its files stay, like a dead machine's disk (and its checkpoints,
 # in the shared $E2E_TMP/checkpoints). start_containerd NODE boots it again.
 kill_node() {
   local node=$1 pid=${E2E_PID[$1]:-}
   log "node $node is lost"
+  local docker_pid=${E2E_DOCKERD_PID[$node]:-}
+  if [[ -n $docker_pid ]]; then
+    kill -KILL "$docker_pid" 2>/dev/null || true
+    wait "$docker_pid" 2>/dev/null || true
+    unset "E2E_DOCKERD_PID[$node]"
+  fi
   if [[ -n $pid ]]; then
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -763,6 +779,8 @@ e2e_teardown() {
   export -n TARDIS_CONFIG 2>/dev/null
   local node ns id dir pid
   for node in "${!E2E_EVENTS_PID[@]}"; do stop_watching_events "$node"; done
+  # 0. dockerd, by its pid, with its containers: it owns their tasks and containers.
+  for node in "${!E2E_DOCKERD_PID[@]}"; do stop_dockerd "$node"; done
   # 1. Tasks and containers, politely, through each containerd still running.
   for node in "${E2E_NODES[@]+"${E2E_NODES[@]}"}"; do
     [[ -n ${E2E_PID[$node]:-} ]] || continue
@@ -919,12 +937,16 @@ start_containerd_with_config() {
   address=$(containerd_address "$node")
   mkdir -p "$dir"
   log "starting containerd $node at $address with $file${config:+ (TARDIS_CONFIG=$config)}"
+  # containerd's temp dirs (the checkpoint dirs it hands runc, and the dirs it unpacks a
+  # checkpoint into for a restore and never removes) go to XDG_RUNTIME_DIR, else TMPDIR:
+  # keep them in the node's dir.
+  mkdir -p "$dir/tmp"
   if [[ -n $config ]]; then
-    TARDIS_CONFIG=$config containerd --root "$dir/root" --state "$dir/state" \
-      --address "$address" --config "$file" >>"$dir/containerd.log" 2>&1 </dev/null &
+    env -u XDG_RUNTIME_DIR TMPDIR="$dir/tmp" TARDIS_CONFIG="$config" containerd --root "$dir/root" \
+      --state "$dir/state" --address "$address" --config "$file" >>"$dir/containerd.log" 2>&1 </dev/null &
   else
-    env -u TARDIS_CONFIG containerd --root "$dir/root" --state "$dir/state" \
-      --address "$address" --config "$file" >>"$dir/containerd.log" 2>&1 </dev/null &
+    env -u XDG_RUNTIME_DIR -u TARDIS_CONFIG TMPDIR="$dir/tmp" containerd --root "$dir/root" \
+      --state "$dir/state" --address "$address" --config "$file" >>"$dir/containerd.log" 2>&1 </dev/null &
   fi
   E2E_PID[$node]=$!
   E2E_ADDRESS[$node]=$address
@@ -1050,3 +1072,115 @@ cri_state_is() { [[ $(cri_state "$1" "$2") == "$3" ]]; }
 # cri_log NODE ID: the container's log file, from ContainerStatus (CRI's log format:
 # `<time> stdout F <line>`; the count helpers read it as it is).
 cri_log() { cri_ "$1" status "$2" | jq -r .status.log_path; }
+
+# ---------------------------------------------------------------------------------------
+# Private dockerd instances: Docker on a node's containerd
+
+# Debian's docker.io client, the one that matches its dockerd (another `docker` earlier in
+# PATH may be a newer client with other defaults).
+E2E_DOCKER=${E2E_DOCKER:-/usr/bin/docker}
+declare -A E2E_DOCKERD_PID=()   # name -> dockerd pid
+
+# docker_dir NODE: dockerd's data root, config, pid file and socket (NODE's dir/d).
+docker_dir() { echo "$E2E_TMP/$1/d"; }
+# docker_exec_root NODE: dockerd's exec root; runc's root for runtime R is
+# <exec root>/runtime-R/moby.
+docker_exec_root() { echo "$E2E_TMP/$1/dx"; }
+
+# start_dockerd NODE [--runtime PATH]: starts a private dockerd on NODE's containerd
+# (start_containerd NODE first) and waits until it answers. PATH (default tardis-runc) is
+# its runtime `tardis` (`docker run --runtime tardis`). Everything it keeps is under
+# $E2E_TMP/NODE; it touches nothing of the host's: no iptables, no bridge, no IP
+# forwarding, its own daemon.json instead of /etc/docker's (its key in its own dir), its
+# containers' cgroups under /<namespace>/ like ctr's. Its runtimes run with containerd's
+# environment (TARDIS_CONFIG), since containerd starts their shims.
+start_dockerd() {
+  local node=$1; shift
+  local runtime=""
+  while (($#)); do
+    case $1 in
+      --runtime) runtime=$2; shift 2 ;;
+      *) fail "start_dockerd: unknown option $1" ;;
+    esac
+  done
+  [[ -n ${E2E_ADDRESS[$node]:-} ]] || fail "start_dockerd $node: start_containerd $node first"
+  [[ -z ${E2E_DOCKERD_PID[$node]:-} ]] || fail "dockerd $node is already running"
+  [[ -x $E2E_DOCKER ]] && command -v dockerd >/dev/null ||
+    fail "this test needs Debian's docker.io (apt-get install docker.io; scripts/setup.sh)"
+  [[ -n $runtime ]] || runtime=$(e2e_binary tardis-runc)
+  local dir exec_root
+  dir=$(docker_dir "$node")
+  exec_root=$(docker_exec_root "$node")
+  mkdir -p "$dir" "$exec_root"
+  # Its identity key (a file, not a flag) would otherwise go to /etc/docker/key.json.
+  printf '{"deprecated-key-path": "%s"}\n' "$dir/key.json" >"$dir/daemon.json"
+  log "starting dockerd $node at $dir/s.sock (runtime tardis=$runtime)"
+  dockerd --config-file "$dir/daemon.json" --data-root "$dir/root" --exec-root "$exec_root" \
+    --pidfile "$dir/dockerd.pid" -H "unix://$dir/s.sock" \
+    --containerd "${E2E_ADDRESS[$node]}" --add-runtime "tardis=$runtime" --experimental \
+    --storage-driver overlay2 --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent "/$E2E_NAMESPACE" --iptables=false --ip-forward=false --ip-masq=false \
+    --bridge=none >>"$E2E_TMP/$node/dockerd.log" 2>&1 </dev/null &
+  E2E_DOCKERD_PID[$node]=$!
+  local deadline=$((SECONDS + 60))
+  until docker_ "$node" version >/dev/null 2>&1; do
+    if ! kill -0 "${E2E_DOCKERD_PID[$node]}" 2>/dev/null; then
+      unset "E2E_DOCKERD_PID[$node]"
+      fail "dockerd $node exited during startup:"$'\n'"$(tail -n 30 "$E2E_TMP/$node/dockerd.log")"
+    fi
+    ((SECONDS < deadline)) || fail "dockerd $node did not answer within 60s:"$'\n'"$(tail -n 30 "$E2E_TMP/$node/dockerd.log")"
+    sleep 0.2
+  done
+  log "dockerd $node is up (pid ${E2E_DOCKERD_PID[$node]})"
+}
+
+# docker_ NODE ARGS...: the docker client against NODE's dockerd (its own client config
+# dir, so nothing lands in ~/.docker).
+docker_() {
+  local node=$1; shift
+  DOCKER_CONFIG=$E2E_TMP/docker-client "$E2E_DOCKER" -H "unix://$(docker_dir "$node")/s.sock" "$@"
+}
+
+# stop_dockerd NODE: removes NODE's Docker containers (SIGKILL: nothing to wait for), stops
+# dockerd by its pid (SIGTERM, SIGKILL after 20 s) and unmounts what it left mounted.
+stop_dockerd() {
+  local node=$1 pid=${E2E_DOCKERD_PID[$1]:-} id
+  [[ -n $pid ]] || return 0
+  local -a docker=(env "DOCKER_CONFIG=$E2E_TMP/docker-client" timeout 30 "$E2E_DOCKER"
+                   -H "unix://$(docker_dir "$node")/s.sock")
+  for id in $("${docker[@]}" ps -aq 2>/dev/null); do
+    log "removing Docker container $id on $node"
+    "${docker[@]}" rm -f "$id" >/dev/null 2>&1 || true
+  done
+  log "stopping dockerd $node (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! poll_until 20 e2e_gone "$pid"; then
+    log "dockerd $node ignored SIGTERM; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  unset "E2E_DOCKERD_PID[$node]"
+  e2e_unmount_all "$(docker_dir "$node")"
+  e2e_unmount_all "$(docker_exec_root "$node")"
+}
+
+# build_docker_image NODE: `docker import` of busybox_rootfs's files as $E2E_IMAGE
+# (cmd /bin/sh, PATH=/bin) into NODE's dockerd; the tarball is made once per test.
+build_docker_image() {
+  local node=$1
+  local tarball=$E2E_TMP/image/rootfs.tar
+  if [[ ! -f $tarball ]]; then
+    log "building the Docker image's rootfs"
+    local work=$E2E_TMP/image
+    mkdir -p "$work"
+    (
+      busybox_rootfs "$work/rootfs"
+      tar -C "$work/rootfs" -cf "$tarball.tmp" .
+      mv "$tarball.tmp" "$tarball"
+      rm -rf "$work/rootfs"
+    ) >"$work/docker-build.log" 2>&1 || fail "building the rootfs failed:"$'\n'"$(cat "$work/docker-build.log")"
+  fi
+  docker_ "$node" import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' "$tarball" "$E2E_IMAGE" >/dev/null ||
+    fail "docker import of $tarball into $node failed"
+  log "imported $E2E_IMAGE into dockerd $node"
+}
