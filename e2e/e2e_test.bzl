@@ -1,4 +1,8 @@
-"""e2e_test(name): an end-to-end test, `<name>.sh`, on the harness in lib.sh."""
+"""e2e_test(name): an end-to-end test, `<name>.sh`, on the harness in lib.sh.
+
+e2e_test(name, script = "x_test", stack = "sid") runs x_test.sh on one of
+scripts/stacks.sh's newer container stacks (lib.sh's E2E_STACK).
+"""
 
 E2E_TAGS = [
     "e2e",
@@ -8,11 +12,12 @@ E2E_TAGS = [
     "local",
 ]
 
-def e2e_test(name, size = "large"):
+def e2e_test(name, size = "large", script = None, stack = None):
     native.sh_test(
         name = name,
         size = size,
-        srcs = [name + ".sh"],
+        srcs = [(script or name) + ".sh"],
+        env = {"E2E_STACK": stack} if stack else {},
         tags = E2E_TAGS,
         deps = [":lib"],
     )

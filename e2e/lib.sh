@@ -68,6 +68,19 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REAL_RUNC=${REAL_RUNC:-/usr/sbin/runc}
+
+# E2E_STACK=NAME runs the nodes on one of scripts/stacks.sh's newer stacks (trixie:
+# containerd 1.7; sid: containerd 2.1, runc 1.3, CRIU 4.2) instead of Debian 12's: its
+# bin/ comes first in PATH (containerd, ctr, its shim, runc's criu) and its runc, if it
+# has one, is the real runc.
+E2E_STACK_DIR=""
+if [[ -n ${E2E_STACK:-} ]]; then
+  E2E_STACK_DIR=${TARDIS_STACKS:-/opt/tardis/stacks}/$E2E_STACK
+  [[ -f $E2E_STACK_DIR/.complete ]] ||
+    { echo "no stack $E2E_STACK in $E2E_STACK_DIR: run scripts/stacks.sh" >&2; exit 1; }
+  PATH=$E2E_STACK_DIR/bin:$PATH
+  [[ -x $E2E_STACK_DIR/bin/runc ]] && REAL_RUNC=$E2E_STACK_DIR/bin/runc
+fi
 E2E_IMAGE=test.local/bb:latest
 E2E_PAUSE_IMAGE=test.local/pause:pause
 
@@ -216,6 +229,8 @@ begin_test() {
   trap 'exit 129' HUP
   trap 'exit 141' PIPE  # stderr went away (e.g. `| head`): still tear down
   log "test $(basename "$0") in $E2E_TMP, namespace $E2E_NAMESPACE"
+  log "stack${E2E_STACK:+ $E2E_STACK}: containerd $(containerd --version | awk '{print $3}'), runc" \
+    "$("$REAL_RUNC" --version | awk 'NR==1{print $3}'), criu $(criu --version | awk 'NR==1{print $2}')"
 }
 
 # finish_test: tears everything down now and checks nothing is left. Call it last.

@@ -19,6 +19,8 @@ PACKAGES=(
   # the orchestrators the e2e tests drive: Docker (20.10) and, through a small CRI
   # client (e2e/cri/cri.py), containerd's CRI plugin as the kubelet does
   docker.io python3-grpcio python3-protobuf python3-grpc-tools
+  # scripts/stacks.sh patches a newer runc to its own loader
+  patchelf
 )
 
 missing=()
@@ -90,3 +92,7 @@ else
   criu_ok "$CRIU_SHIM" || { log "CRIU from Debian 13 also fails 'criu check'"; "$CRIU_SHIM" check || true; exit 1; }
 fi
 log "ready: containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}'), criu $(criu --version | awk 'NR==1{print $2}')"
+
+# The newer containerd, runc and CRIU the version matrix tests run on, in private
+# prefixes (scripts/stacks.sh).
+"$(dirname "$0")/stacks.sh"
