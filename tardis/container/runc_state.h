@@ -24,10 +24,13 @@
 
 namespace tardis::container {
 
-// runc 1.1 keeps a container's state at <root>/<id>/state.json.
-inline std::string RuncStatePath(absl::string_view root, absl::string_view id) {
+// runc keeps a container's files in <root>/<id>, its state at <root>/<id>/state.json.
+inline std::string RuncContainerDir(absl::string_view root, absl::string_view id) {
   while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
-  return absl::StrCat(root == "/" ? "" : root, "/", id, "/state.json");
+  return absl::StrCat(root == "/" ? "" : root, "/", id);
+}
+inline std::string RuncStatePath(absl::string_view root, absl::string_view id) {
+  return absl::StrCat(RuncContainerDir(root, id), "/state.json");
 }
 
 // The bundle directory, absolute and normalized.

@@ -32,6 +32,7 @@
 #include "tardis/image/validity.h"
 #include "tardis/lifecycle/enroll.h"
 #include "tardis/lifecycle/handler.h"
+#include "tardis/lifecycle/restore_leftovers.h"
 #include "tardis/runc/restore_argv.h"
 #include "tardis/sys/files.h"
 
@@ -158,7 +159,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   };
   absl::StatusOr<container::OverlayMount> overlay = container::FindRootfsOverlay(record.rootfs);
   if (!overlay.ok()) return create_fresh("finding the upperdir", overlay.status());
-  const std::string work_path = state.ScratchDir("restore-work");
+  const std::string work_path = state.ScratchDir(kRestoreWorkDirName);
   if (absl::Status made = MakeDirectories(work_path, 0700); !made.ok()) return create_fresh("restore work dir", made);
   absl::StatusOr<runc::Invocation> restore = runc::RestoreInsteadOfCreate(
       call, absl::StrCat(*image, "/", kCriuDirName), work_path, manifest->restore_options);
@@ -180,7 +181,10 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     node.log.Info(who, ": restored from ", *image, " (made by ", manifest->ns, "/", manifest->container_id, ")");
     return Outcome::Exit(0);
   }
-  // runc may leave a half-made container behind; create needs the name free.
+  // runc may leave a half-made container behind; create needs the name free. A runc
+  // that died mid-restore leaves the rootfs bind-mounted in runc's directory of it,
+  // which the delete would empty.
+  DetachRestoreLeftovers(node, call, state);
   (void)QueryRunc(node, call, {"delete", "--force", call.id()});
   if (absl::Status rolled_back = placed->TakeOut(); !rolled_back.ok()) {
     node.log.Error(who, ": rolling back the saved files: ", rolled_back.message());

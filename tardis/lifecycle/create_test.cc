@@ -174,6 +174,30 @@ TEST_F(CreateTest, AFailedRestoreRollsBackExactly) {
   }
 }
 
+// runc killed mid-restore leaves the rootfs bind-mounted in its directory of the
+// container; the rollback's `delete --force` removes that directory recursively. It must
+// not reach the container's files through the mount.
+TEST_F(CreateTest, ARestoreKilledWithItsCriuRootMountedRollsBackWithoutWipingTheRootfs) {
+  WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=job1"});
+  MakeImage("job1", {{"count", "17\n"}});
+  ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/mine"), "the container's own\n").ok());
+  absl::StatusOr<Tree> before = Snapshot(Path("upper"));
+  ASSERT_TRUE(before.ok());
+  MountRootfs();
+  ::setenv("FAKE_RUNC_RESTORE_CRIU_ROOT", "1", 1);
+  ::setenv("FAKE_RUNC_RESTORE_EXIT", "137", 1);
+  EXPECT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
+  ::unsetenv("FAKE_RUNC_RESTORE_EXIT");
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
+  absl::StatusOr<Tree> after = Snapshot(Path("upper"));
+  ASSERT_TRUE(after.ok());
+  archive::testing::Compare compare;
+  compare.mtime = false;
+  EXPECT_EQ(DiffTrees(*before, *after, compare), std::vector<std::string>{});
+  EXPECT_EQ(UpperFile("mine"), "the container's own\n");
+  EXPECT_TRUE(absl::StrContains(LogText(), "detached what a killed restore left mounted")) << LogText();
+}
+
 // Docker's `docker start --checkpoint`: runc restores from Docker's own checkpoint;
 // Tardis only takes note of the container.
 TEST_F(CreateTest, SomeoneElsesRestoreIsPassedOnAndTheContainerKnown) {

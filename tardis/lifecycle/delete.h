@@ -25,6 +25,7 @@
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/image_fate.h"
+#include "tardis/lifecycle/restore_leftovers.h"
 #include "tardis/lifecycle/runc_status.h"
 #include "tardis/listener/listener_lock.h"
 #include "tardis/runc/classify.h"
@@ -94,6 +95,9 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
     node.log.Info(who, ": ", fate.reason, " (", record->image_dir, ")");
   }
 
+  // runc removes the directory of a container it does not know recursively, through
+  // whatever a killed restore left mounted there (the rootfs, at criu-root).
+  if (RuncForgot(call)) DetachRestoreLeftovers(node, call, state);
   absl::StatusOr<int> code = RunRunc(node, call);
   if (!code.ok()) return Outcome::PassThrough();
   if (RuncForgot(call)) {

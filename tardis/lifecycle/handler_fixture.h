@@ -5,7 +5,11 @@
 // the test tells it through the environment:
 //   FAKE_RUNC_<COMMAND>_EXIT   the exit status of that command (default 0)
 //   FAKE_RUNC_STATUS           what `state` reports (default "running")
-// A checkpoint writes a dump.log that ends with CRIU's success line into --image-path.
+//   FAKE_RUNC_RESTORE_CRIU_ROOT=1  a restore leaves the rootfs bind-mounted at
+//                              <root>/<id>/criu-root, as a runc killed mid-restore does
+// A checkpoint writes a dump.log that ends with CRIU's success line into --image-path;
+// a delete of a container without <root>/<id>/state.json removes <root>/<id>
+// recursively, across mounts, as runc does.
 #ifndef TARDIS_LIFECYCLE_HANDLER_FIXTURE_H_
 #define TARDIS_LIFECYCLE_HANDLER_FIXTURE_H_
 
@@ -27,6 +31,7 @@
 #include "tardis/archive/test_files.h"
 #include "tardis/archive/test_mounts.h"
 #include "tardis/config/host_config.h"
+#include "tardis/container/leftover_mounts.h"
 #include "tardis/image/image_store.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/log/logger.h"
@@ -45,8 +50,10 @@ inline constexpr char kFakeRunc[] = R"(#!/bin/sh
 echo "$*" >>"$FAKE_RUNC_LOG"
 command=
 image=
+root=
+bundle=
 for word in "$@"; do
-  case $previous in --image-path) image=$word ;; esac
+  case $previous in --image-path) image=$word ;; --root) root=$word ;; --bundle) bundle=$word ;; esac
   case $word in
     create|start|delete|restore|checkpoint|pause|resume|state) [ -z "$command" ] && command=$word ;;
   esac
@@ -55,6 +62,10 @@ done
 case $command in
   state) printf '{"status": "%s"}\n' "${FAKE_RUNC_STATUS:-running}" ;;
   checkpoint) [ -n "$image" ] && mkdir -p "$image" && echo "(00.1) Dumping finished successfully" >"$image/dump.log" ;;
+  restore) if [ -n "$FAKE_RUNC_RESTORE_CRIU_ROOT" ]; then
+             mkdir -p "$root/$word/criu-root" && mount --bind "$bundle/rootfs" "$root/$word/criu-root"
+           fi ;;
+  delete) [ -n "$root" ] && [ ! -e "$root/$word/state.json" ] && rm -rf "${root:?}/$word" ;;
 esac
 code=$(eval echo "\${FAKE_RUNC_$(echo "$command" | tr a-z A-Z)_EXIT:-0}")
 exit "$code"
@@ -85,6 +96,7 @@ class HandlerFixture : public ::testing::Test {
       ::unsetenv(absl::StrCat("FAKE_RUNC_", command, "_EXIT").c_str());
     }
     ::unsetenv("FAKE_RUNC_STATUS");
+    ::unsetenv("FAKE_RUNC_RESTORE_CRIU_ROOT");
     absl::StatusOr<RealRunc> runc = RealRunc::Find(config_.real_runc);
     ASSERT_TRUE(runc.ok()) << runc.status();
     runc_ = std::make_unique<RealRunc>(*runc);
@@ -93,7 +105,13 @@ class HandlerFixture : public ::testing::Test {
     node_ = std::make_unique<Node>(Node{config_, *log_, *runc_, *state_});
   }
 
-  void TearDown() override { rootfs_.reset(); }
+  void TearDown() override {
+    // What a failing test left mounted (a restore's criu-root, CRIU's cgroup yard),
+    // before the rootfs and the temp dir go.
+    (void)container::DetachMountsBeneath(Path("runc-root"));
+    (void)container::DetachMountsBeneath(Path("state"));
+    rootfs_.reset();
+  }
 
   std::string Path(absl::string_view sub) const { return absl::StrCat(top_, "/", sub); }
   std::string Bundle() const { return Path("bundle"); }

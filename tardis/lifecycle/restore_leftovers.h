@@ -1,0 +1,42 @@
+// Before runc deletes a container it does not know (no state.json), and before Tardis
+// rolls back a restore that failed: detach what a killed restore left mounted, so that
+// nothing is deleted through it (container/leftover_mounts.h says why).
+#ifndef TARDIS_LIFECYCLE_RESTORE_LEFTOVERS_H_
+#define TARDIS_LIFECYCLE_RESTORE_LEFTOVERS_H_
+
+#include <string>
+#include <vector>
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_join.h>
+
+#include "tardis/container/leftover_mounts.h"
+#include "tardis/container/runc_state.h"
+#include "tardis/lifecycle/handler.h"
+#include "tardis/runc/classify.h"
+#include "tardis/state/state_store.h"
+
+namespace tardis {
+
+// The directory create's restore gives runc as --work-path (CRIU mounts its cgroup yard
+// there).
+inline constexpr char kRestoreWorkDirName[] = "restore-work";
+
+inline void DetachRestoreLeftovers(const Node& node, const runc::Invocation& call, const ContainerState& state) {
+  const runc::Option* root = call.FindGlobal("root");
+  const std::string runc_dir =
+      container::RuncContainerDir(root != nullptr ? root->value : std::string(runc::kDefaultRuncRoot), call.id());
+  const std::string who = absl::StrCat(call.ns, "/", call.id());
+  for (const std::string& dir : {runc_dir, state.ScratchDir(kRestoreWorkDirName)}) {
+    absl::StatusOr<std::vector<std::string>> detached = container::DetachMountsBeneath(dir);
+    if (!detached.ok()) {
+      node.log.Error(who, ": a killed restore's mounts under ", dir, ": ", detached.status().message());
+    } else if (!detached->empty()) {
+      node.log.Warning(who, ": detached what a killed restore left mounted: ", absl::StrJoin(*detached, ", "));
+    }
+  }
+}
+
+}  // namespace tardis
+
+#endif  // TARDIS_LIFECYCLE_RESTORE_LEFTOVERS_H_
