@@ -34,21 +34,41 @@ inline bool ListenerAlive(const std::string& state_dir) {
 }
 
 // Held by the running listener; released when destroyed or when the process ends.
+//
+// ListenerAlive() probes with a shared lock, so a listener starting at that instant finds
+// the lock taken without another listener running. A listener holds it exclusively, so
+// Acquire tells the two apart: when a shared lock can be had, only probes hold it, and
+// it tries again shortly (for up to `probe_wait_ms`); when not, a listener runs.
 class ListenerLock {
  public:
   // AlreadyExists when another listener holds it.
-  static absl::StatusOr<ListenerLock> Acquire(const std::string& state_dir) {
+  static absl::StatusOr<ListenerLock> Acquire(const std::string& state_dir, int probe_wait_ms = 2000) {
     if (absl::Status made = MakeDirectories(state_dir, 0700); !made.ok()) return made;
     const std::string path = ListenerLockPath(state_dir);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const int error = errno;
+    constexpr int kStepMs = 1;
+    for (int waited = 0;; waited += kStepMs) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return ListenerLock(fd);
+      int error = errno;
+      if (error == EWOULDBLOCK) {
+        if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+          error = errno;
+          ::close(fd);
+          if (error == EWOULDBLOCK) return absl::AlreadyExistsError("another tardis-listen is running");
+          return ErrnoStatus(error, absl::StrCat("lock ", path));
+        }
+        (void)::flock(fd, LOCK_UN);  // only probes: they let go in microseconds
+        if (waited < probe_wait_ms) {
+          ::usleep(kStepMs * 1000);
+          continue;
+        }
+        ::close(fd);
+        return absl::UnavailableError(absl::StrCat(path, " stayed locked shared for ", probe_wait_ms, " ms"));
+      }
       ::close(fd);
-      if (error == EWOULDBLOCK) return absl::AlreadyExistsError("another tardis-listen is running");
       return ErrnoStatus(error, absl::StrCat("lock ", path));
     }
-    return ListenerLock(fd);
   }
 
   ListenerLock(ListenerLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}

@@ -4,7 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <string>
+#include <thread>
 
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
@@ -48,6 +52,36 @@ TEST(ListenerLockTest, AKilledListenerIsNotAlive) {
   ::waitpid(listener, nullptr, 0);
   EXPECT_FALSE(ListenerAlive(dir));
   EXPECT_TRUE(ListenerLock::Acquire(dir).ok());
+}
+
+// A liveness probe (a shared lock, held for an instant) at the moment a listener starts
+// must not make it give up with none running.
+TEST(ListenerLockTest, AProbeDoesNotTurnAStartingListenerAway) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/probed-", ::getpid());
+  { ASSERT_TRUE(ListenerLock::Acquire(dir).ok()); }  // the lock file exists
+  const int probe = ::open(ListenerLockPath(dir).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  ASSERT_EQ(::flock(probe, LOCK_SH | LOCK_NB), 0);
+  // Held far longer than any probe; the listener waits it out.
+  std::thread release([probe] {
+    ::usleep(50 * 1000);
+    ::close(probe);
+  });
+  absl::StatusOr<ListenerLock> lock = ListenerLock::Acquire(dir, /*probe_wait_ms=*/60 * 1000);
+  release.join();
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  EXPECT_TRUE(ListenerAlive(dir));
+}
+
+TEST(ListenerLockTest, ASharedLockThatStaysIsReportedNotMistakenForAListener) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/shared-", ::getpid());
+  { ASSERT_TRUE(ListenerLock::Acquire(dir).ok()); }
+  const int holder = ::open(ListenerLockPath(dir).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_SH | LOCK_NB), 0);
+  const absl::Status status = ListenerLock::Acquire(dir, /*probe_wait_ms=*/20).status();
+  EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+  ::close(holder);
 }
 
 }  // namespace
