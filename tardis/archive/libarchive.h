@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstring>
 #include <memory>
 
 #include <absl/status/status.h>
@@ -38,10 +39,13 @@ using LinkResolver = std::unique_ptr<struct archive_entry_linkresolver, LinkReso
 
 // The archive's last error, with what was being done, as a status of `code`. libarchive's
 // messages often repeat an entry's name, which the archive chose: quoted like any such.
+// Its errno, when it has one, is named too: a full disk must say so in the log.
 inline absl::Status ArchiveError(struct archive* a, absl::string_view what,
                                  absl::StatusCode code = absl::StatusCode::kInternal) {
   const char* message = a != nullptr ? archive_error_string(a) : nullptr;
-  return absl::Status(code, absl::StrCat(what, ": ", message != nullptr ? Quote(message) : "libarchive failed"));
+  const int error = a != nullptr ? archive_errno(a) : 0;
+  return absl::Status(code, absl::StrCat(what, ": ", message != nullptr ? Quote(message) : "libarchive failed",
+                                         error > 0 ? absl::StrCat(" (", std::strerror(error), ")") : ""));
 }
 
 }  // namespace tardis::archive

@@ -162,6 +162,18 @@ TEST_F(PackTest, DoesNotCrossMounts) {
   EXPECT_EQ(Join(lines), "dir bind/ 0:0\ndir tmpfs/ 0:0\nfile own 0:0");
 }
 
+// The log of a checkpoint whose archive did not fit must say why.
+TEST_F(PackTest, AFullDiskIsNamedInTheError) {
+  const std::string full = tmp_ / "full";
+  TARDIS_ASSERT_OK(MakeDir(full));
+  absl::StatusOr<std::unique_ptr<ScopedMount>> tmpfs = ScopedMount::Tmpfs(full);  // 16 MiB
+  ASSERT_TRUE(tmpfs.ok()) << tmpfs.status();
+  TARDIS_ASSERT_OK(WriteNewFile(upper_ + "/big", std::string(20 << 20, 'x')));
+  absl::StatusOr<PackResult> packed = PackUpperdir(upper_, full + "/rootfs.tar");
+  ASSERT_FALSE(packed.ok());
+  EXPECT_TRUE(absl::StrContains(packed.status().message(), "No space left on device")) << packed.status();
+}
+
 TEST_F(PackTest, RefusesAnArchiveInsideTheUpperdir) {
   TARDIS_ASSERT_OK(WriteNewFile(upper_ + "/file", "x"));
   const absl::StatusOr<PackResult> packed = PackUpperdir(upper_, upper_ + "/rootfs.tar");
