@@ -64,14 +64,15 @@ struct KubernetesNames {
   }
 };
 
-inline absl::Status ValidateCheckpointId(absl::string_view name) {
+// A name that becomes one path component (a container id, a namespace, an identity):
+// `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most `max_length` characters. `what` names it in the
+// error.
+inline absl::Status ValidateSafeName(absl::string_view what, absl::string_view name, size_t max_length) {
   const auto fail = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint identity ", Quote(name), " ", why));
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", Quote(name), " ", why));
   };
   if (name.empty()) return fail("is empty");
-  if (name.size() > kMaxCheckpointIdLength) {
-    return fail(absl::StrCat("is longer than ", kMaxCheckpointIdLength, " characters"));
-  }
+  if (name.size() > max_length) return fail(absl::StrCat("is longer than ", max_length, " characters"));
   if (!absl::ascii_isalnum(static_cast<unsigned char>(name.front()))) {
     return fail("must start with a letter or digit");
   }
@@ -81,6 +82,10 @@ inline absl::Status ValidateCheckpointId(absl::string_view name) {
     }
   }
   return absl::OkStatus();
+}
+
+inline absl::Status ValidateCheckpointId(absl::string_view name) {
+  return ValidateSafeName("checkpoint identity", name, kMaxCheckpointIdLength);
 }
 
 namespace identity_internal {

@@ -38,22 +38,7 @@ struct ImageLocation {
 // (no two separators in a row, none last); this is the part that keeps a name a single
 // path component that cannot be "." or "..".
 inline absl::Status ValidateIdentifier(absl::string_view what, absl::string_view name) {
-  const auto fail = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " ", Quote(name), " ", why));
-  };
-  if (name.empty()) return fail("is empty");
-  if (name.size() > kMaxIdentifierLength) {
-    return fail(absl::StrCat("is longer than ", kMaxIdentifierLength, " characters"));
-  }
-  if (!absl::ascii_isalnum(static_cast<unsigned char>(name.front()))) {
-    return fail("must start with a letter or digit");
-  }
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-      return fail("may only contain letters, digits, '_', '.' and '-'");
-    }
-  }
-  return absl::OkStatus();
+  return ValidateSafeName(what, name, kMaxIdentifierLength);
 }
 
 // `identity`: the checkpoint identity's name.
