@@ -118,6 +118,15 @@ inline bool IsTardisLine(absl::string_view content) {
 }
 
 // A config read for editing: its lines, what each is, its line ending and its version.
+// tardis-runc's path as a TOML basic string; it must be absolute (containerd resolves
+// a relative BinaryName against its own PATH).
+inline absl::StatusOr<std::string> QuotedBinary(absl::string_view binary) {
+  if (binary.empty() || binary.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("the runc binary must be an absolute path: ", binary));
+  }
+  return BasicString(binary);
+}
+
 struct ParsedConfig {
   std::vector<toml::Line> lines;
   std::vector<toml::ClassifiedLine> classified;
@@ -181,12 +190,8 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
                                                               absl::string_view binary) {
   using namespace containerd_config_internal;
   using toml::LineKind;
-  if (binary.empty() || binary.front() != '/') {
-    return absl::InvalidArgumentError(absl::StrCat("the runc binary must be an absolute path: ", binary));
-  }
-  absl::StatusOr<std::string> quoted = BasicString(binary);
+  absl::StatusOr<std::string> quoted = QuotedBinary(binary);
   if (!quoted.ok()) return quoted.status();
-
   absl::StatusOr<ParsedConfig> parsed = ParseForEdit(text, exists);
   if (!parsed.ok()) return parsed.status();
   std::vector<toml::Line>& lines = parsed->lines;
@@ -275,10 +280,7 @@ inline absl::StatusOr<ContainerdConfigEdit> AddTardisRuntime(absl::string_view t
   using namespace containerd_config_internal;
   using toml::LineKind;
   if (absl::Status valid = ValidateRuntimeHandler(handler); !valid.ok()) return valid;
-  if (binary.empty() || binary.front() != '/') {
-    return absl::InvalidArgumentError(absl::StrCat("the runc binary must be an absolute path: ", binary));
-  }
-  absl::StatusOr<std::string> quoted = BasicString(binary);
+  absl::StatusOr<std::string> quoted = QuotedBinary(binary);
   if (!quoted.ok()) return quoted.status();
   absl::StatusOr<ParsedConfig> parsed = ParseForEdit(text, exists);
   if (!parsed.ok()) return parsed.status();
