@@ -328,6 +328,15 @@ node_dir() { echo "$E2E_TMP/$1"; }
 # runc_root NODE: what tardis-runc/runc get as --root (the shim adds the namespace).
 runc_root() { echo "$E2E_TMP/$1/runc/$E2E_NAMESPACE"; }
 
+# e2e_disabled_plugins: what no test's containerd needs (plugins wanting /opt,
+# snapshotters other than overlayfs, tracing), as TOML array items.
+e2e_disabled_plugins() {
+  printf '  "%s",\n' io.containerd.internal.v1.opt io.containerd.snapshotter.v1.aufs \
+    io.containerd.snapshotter.v1.btrfs io.containerd.snapshotter.v1.devmapper \
+    io.containerd.snapshotter.v1.native io.containerd.snapshotter.v1.zfs \
+    io.containerd.tracing.processor.v1.otlp io.containerd.internal.v1.tracing
+}
+
 # start_containerd NODE [--tardis-config FILE]: starts a private containerd (root, state
 # and socket under $E2E_TMP/NODE) with a minimal config and waits until it answers. Its
 # environment, and so its shims', runc's and tardis-runc's, has TARDIS_CONFIG=FILE
@@ -346,14 +355,7 @@ root = "$dir/root"
 state = "$dir/state"
 disabled_plugins = [
   "io.containerd.grpc.v1.cri",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.native",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
+$(e2e_disabled_plugins)
 ]
 
 [grpc]
@@ -994,14 +996,7 @@ cri_containerd_config() {
   cat >"$dir/containerd-cri.toml" <<EOF
 version = 2
 disabled_plugins = [
-  "io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.native",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
+$(e2e_disabled_plugins)
 ]
 
 [plugins]
