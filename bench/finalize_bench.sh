@@ -47,7 +47,6 @@ TARDIS_CONFIG=$(write_tardis_config a log_level=WARNING)
 start_containerd a
 build_busybox_image a
 
-count_at_least() { local n; n=$(grep -E '^[0-9]+$' "$1" | tail -n 1); [[ -n $n ]] && ((n >= $2)); }
 now_ns() { date +%s%N; }
 
 results=()
