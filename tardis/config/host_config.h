@@ -37,6 +37,9 @@ struct HostConfig {
   // A checkpoint identity's lease not refreshed for this long is stale: another node may
   // take it over (image/lease.h). tardis-listen refreshes leases every third of it.
   int lease_stale_ms = 30000;
+  // How long a runc checkpoint or restore (CRIU at work) may take before Tardis kills it
+  // and cleans up as on a failure: a CRIU that died leaves runc waiting for ever.
+  int criu_timeout_ms = 600000;
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
 
@@ -51,6 +54,16 @@ struct ParsedHostConfig {
 };
 
 namespace host_config_internal {
+
+// A duration key in [min, max] milliseconds: "" when taken, else the problem.
+inline std::string ParseMilliseconds(absl::string_view key, absl::string_view value, int min, int max, int* out) {
+  int ms = 0;
+  if (!absl::SimpleAtoi(value, &ms) || ms < min || ms > max) {
+    return absl::StrCat(key, " must be ", min, "..", max, ": ", value);
+  }
+  *out = ms;
+  return "";
+}
 
 inline bool IsAbsolutePath(absl::string_view value) {
   return !value.empty() && value.front() == '/';
@@ -93,22 +106,9 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
     config->containerd_address = std::string(value);
     return "";
   }
-  if (key == "delete_wait_ms") {
-    int ms = 0;
-    if (!absl::SimpleAtoi(value, &ms) || ms < 0 || ms > 600000) {
-      return absl::StrCat("delete_wait_ms must be 0..600000: ", value);
-    }
-    config->delete_wait_ms = ms;
-    return "";
-  }
-  if (key == "lease_stale_ms") {
-    int ms = 0;
-    if (!absl::SimpleAtoi(value, &ms) || ms < 1000 || ms > 3600000) {
-      return absl::StrCat("lease_stale_ms must be 1000..3600000: ", value);
-    }
-    config->lease_stale_ms = ms;
-    return "";
-  }
+  if (key == "delete_wait_ms") return ParseMilliseconds(key, value, 0, 600000, &config->delete_wait_ms);
+  if (key == "lease_stale_ms") return ParseMilliseconds(key, value, 1000, 3600000, &config->lease_stale_ms);
+  if (key == "criu_timeout_ms") return ParseMilliseconds(key, value, 1000, 86400000, &config->criu_timeout_ms);
   return absl::StrCat("unknown key: ", key);
 }
 

@@ -128,5 +128,26 @@ TEST(HostConfigLeaseTest, StalenessBoundIsCheckedAndDefaulted) {
   }
 }
 
+TEST(HostConfigCriuTimeoutTest, IsCheckedAndDefaulted) {
+  struct Case {
+    const char* text;
+    int want_ms;
+    const char* want_problem;
+  };
+  const Case cases[] = {
+      {"", 600000, ""},
+      {"criu_timeout_ms = 1000", 1000, ""},
+      {"criu_timeout_ms = 86400000", 86400000, ""},
+      {"criu_timeout_ms = 999", 600000, "line 1: criu_timeout_ms must be 1000..86400000: 999 (ignored)"},
+      {"criu_timeout_ms = -5", 600000, "line 1: criu_timeout_ms must be 1000..86400000: -5 (ignored)"},
+      {"criu_timeout_ms = 10m", 600000, "line 1: criu_timeout_ms must be 1000..86400000: 10m (ignored)"},
+  };
+  for (const Case& c : cases) {
+    const ParsedHostConfig parsed = ParseHostConfig(c.text);
+    EXPECT_EQ(parsed.config.criu_timeout_ms, c.want_ms) << c.text;
+    EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace tardis

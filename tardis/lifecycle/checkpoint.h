@@ -145,7 +145,8 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
 
   const std::string criu_dir = absl::StrCat(*staging, "/", kCriuDirName);
-  absl::StatusOr<Child> dumping = StartRunc(node, runc::CheckpointIntoImage(call, criu_dir));
+  const runc::Invocation dump = runc::CheckpointIntoImage(call, criu_dir);
+  absl::StatusOr<Child> dumping = StartRunc(node, dump);
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
   const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
   absl::StatusOr<PackResult> packed = absl::UnknownError("not packed");
@@ -156,7 +157,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     // durable as soon as runc is done, while the archive is still being written. (The
     // packer moves the working directory; everything here uses absolute paths.)
     std::jthread packer([&] { packed = PackUpperdir(upperdir, archive); });
-    code = dumping->Wait();
+    code = WaitForRunc(node, dump, *dumping);
     if (code.ok() && *code == 0) criu_files = SealCriuFiles(*staging);
   }
   if (!code.ok()) {

@@ -114,6 +114,24 @@ TEST_F(CheckpointTest, ARuncFailureKeepsThePreviousImageAndThawsWhatTardisFroze)
   EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipResume));
 }
 
+// A checkpoint whose CRIU died: past criu_timeout_ms runc is killed, the previous image
+// stays and what Tardis froze is thawed.
+TEST_F(CheckpointTest, ACheckpointThatNeverEndsIsKilledAndThePreviousImageKept) {
+  Enroll("c1", "job1");
+  MakeImage("job1", {{"count", "17\n"}});
+  const std::optional<Manifest> before = Published("job1");
+  ASSERT_TRUE(before);
+  config_.criu_timeout_ms = 300;
+  ::setenv("FAKE_RUNC_CHECKPOINT_HANGS", "1", 1);
+  const Outcome outcome = HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers")));
+  ASSERT_FALSE(outcome.pass_through());
+  EXPECT_NE(outcome.exit_code(), 0);
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "pause", "checkpoint", "resume"}));
+  EXPECT_EQ(Published("job1"), before);
+  EXPECT_FALSE(StagingLeft("job1"));
+  EXPECT_TRUE(absl::StrContains(LogText(), "ms; killed")) << LogText();
+}
+
 TEST_F(CheckpointTest, APausedContainerIsSavedUnderItsIdentityAndContainerdGetsANote) {
   Enroll("c1", "job1");
   ::setenv("FAKE_RUNC_STATUS", "paused", 1);

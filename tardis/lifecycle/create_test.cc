@@ -198,6 +198,28 @@ TEST_F(CreateTest, ARestoreKilledWithItsCriuRootMountedRollsBackWithoutWipingThe
   EXPECT_TRUE(absl::StrContains(LogText(), "detached what a killed restore left mounted")) << LogText();
 }
 
+// A restore whose CRIU died: runc waits for ever. Past criu_timeout_ms Tardis kills it,
+// detaches what it left mounted, rolls back, and the plain create runs.
+TEST_F(CreateTest, ARestoreThatNeverEndsIsKilledAndTheContainerCreatedFresh) {
+  WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=job1"});
+  MakeImage("job1", {{"count", "17\n"}});
+  absl::StatusOr<Tree> before = Snapshot(Path("upper"));
+  ASSERT_TRUE(before.ok());
+  MountRootfs();
+  config_.criu_timeout_ms = 300;
+  ::setenv("FAKE_RUNC_RESTORE_CRIU_ROOT", "1", 1);
+  ::setenv("FAKE_RUNC_RESTORE_HANGS", "1", 1);
+  EXPECT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
+  absl::StatusOr<Tree> after = Snapshot(Path("upper"));
+  ASSERT_TRUE(after.ok());
+  archive::testing::Compare compare;
+  compare.mtime = false;
+  EXPECT_EQ(DiffTrees(*before, *after, compare), std::vector<std::string>{});
+  EXPECT_TRUE(absl::StrContains(LogText(), "runc restore: pid")) << LogText();
+  EXPECT_TRUE(absl::StrContains(LogText(), "ms; killed")) << LogText();
+}
+
 // Docker's `docker start --checkpoint`: runc restores from Docker's own checkpoint;
 // Tardis only takes note of the container.
 TEST_F(CreateTest, SomeoneElsesRestoreIsPassedOnAndTheContainerKnown) {

@@ -57,13 +57,22 @@ inline absl::StatusOr<Child> StartRunc(const Node& node, const runc::Invocation&
   return child;
 }
 
-// The same, waited for: runc's exit code.
+// Waits for a runc StartRunc() started: its exit code. A command that drives CRIU
+// (checkpoint, restore) is bounded by criu_timeout_ms: a CRIU that died leaves runc
+// waiting for ever, so past the bound runc is killed and the caller cleans up as after
+// any failure.
+inline absl::StatusOr<int> WaitForRunc(const Node& node, const runc::Invocation& invocation, Child& child) {
+  absl::StatusOr<int> code =
+      DrivesCriu(invocation.command_name) ? child.WaitFor(node.config.criu_timeout_ms) : child.Wait();
+  if (!code.ok()) node.log.Error("runc ", invocation.command_name, ": ", code.status().message());
+  return code;
+}
+
+// The same, started and waited for.
 inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& invocation) {
   absl::StatusOr<Child> child = StartRunc(node, invocation);
   if (!child.ok()) return child.status();
-  absl::StatusOr<int> code = child->Wait();
-  if (!code.ok()) node.log.Error("could not wait for runc: ", code.status().message());
-  return code;
+  return WaitForRunc(node, invocation, *child);
 }
 
 // `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,

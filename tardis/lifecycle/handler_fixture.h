@@ -7,6 +7,8 @@
 //   FAKE_RUNC_STATUS           what `state` reports (default "running")
 //   FAKE_RUNC_RESTORE_CRIU_ROOT=1  a restore leaves the rootfs bind-mounted at
 //                              <root>/<id>/criu-root, as a runc killed mid-restore does
+//   FAKE_RUNC_RESTORE_HANGS=1, FAKE_RUNC_CHECKPOINT_HANGS=1  that command never ends
+//                              (its CRIU died)
 // A checkpoint writes a dump.log that ends with CRIU's success line into --image-path;
 // a delete of a container without <root>/<id>/state.json removes <root>/<id>
 // recursively, across mounts, as runc does.
@@ -61,10 +63,12 @@ for word in "$@"; do
 done
 case $command in
   state) printf '{"status": "%s"}\n' "${FAKE_RUNC_STATUS:-running}" ;;
-  checkpoint) [ -n "$image" ] && mkdir -p "$image" && echo "(00.1) Dumping finished successfully" >"$image/dump.log" ;;
+  checkpoint) [ -n "$FAKE_RUNC_CHECKPOINT_HANGS" ] && exec sleep 1000
+              [ -n "$image" ] && mkdir -p "$image" && echo "(00.1) Dumping finished successfully" >"$image/dump.log" ;;
   restore) if [ -n "$FAKE_RUNC_RESTORE_CRIU_ROOT" ]; then
              mkdir -p "$root/$word/criu-root" && mount --bind "$bundle/rootfs" "$root/$word/criu-root"
-           fi ;;
+           fi
+           [ -n "$FAKE_RUNC_RESTORE_HANGS" ] && exec sleep 1000 ;;
   delete) [ -n "$root" ] && [ ! -e "$root/$word/state.json" ] && rm -rf "${root:?}/$word" ;;
 esac
 code=$(eval echo "\${FAKE_RUNC_$(echo "$command" | tr a-z A-Z)_EXIT:-0}")
@@ -97,6 +101,8 @@ class HandlerFixture : public ::testing::Test {
     }
     ::unsetenv("FAKE_RUNC_STATUS");
     ::unsetenv("FAKE_RUNC_RESTORE_CRIU_ROOT");
+    ::unsetenv("FAKE_RUNC_RESTORE_HANGS");
+    ::unsetenv("FAKE_RUNC_CHECKPOINT_HANGS");
     absl::StatusOr<RealRunc> runc = RealRunc::Find(config_.real_runc);
     ASSERT_TRUE(runc.ok()) << runc.status();
     runc_ = std::make_unique<RealRunc>(*runc);

@@ -102,6 +102,26 @@ TEST(ExecTest, StartedChildRunsAlongsideAndIsWaitedFor) {
   EXPECT_FALSE(child->Wait().ok());
 }
 
+TEST(ExecTest, WaitForGivesTheExitCodeOfAChildThatEndsInTime) {
+  absl::StatusOr<Child> child = StartProgram("/bin/sh", {"-c", "exit 3"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ(child->WaitFor(60 * 1000).value_or(-1), 3);
+  EXPECT_FALSE(child->Wait().ok());
+}
+
+// A child that does not end in time is killed and reaped (it never ends by itself here).
+TEST(ExecTest, WaitForKillsAndReapsAChildPastItsTime) {
+  absl::StatusOr<Child> child =
+      StartProgram("/bin/sh", {"-c", "echo $$; exec sleep 1000"}, {.capture_stdout = true});
+  ASSERT_TRUE(child.ok()) << child.status();
+  const absl::StatusOr<int> code = child->WaitFor(50);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(code.status())) << code.status();
+  EXPECT_FALSE(child->Wait().ok());  // nothing left to wait for
+  const pid_t pid = std::stoi(child->ReadStdout());
+  EXPECT_EQ(::kill(pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
+}
+
 TEST(ExecTest, ChildGoingOutOfScopeIsReaped) {
   pid_t pid = 0;
   {
