@@ -56,7 +56,7 @@ JOB=(sh -c "dd if=/dev/urandom of=/data bs=1M count=$layer_mib 2>/dev/null; exec
 docker_ a run -d --name plain --network none "$E2E_IMAGE" "${JOB[@]}" >/dev/null
 docker_ a run -d --name job --runtime tardis --network none -e TARDIS_ENABLE=1 -e TARDIS_CHECKPOINT_ID=bench \
   "$E2E_IMAGE" "${JOB[@]}" >/dev/null
-ready() { docker_ a logs "$1" 2>/dev/null | grep -qx 2; }
+ready() { grep -qx 2 <<<"$(docker_ a logs "$1" 2>/dev/null)"; }
 last() { docker_ a logs --tail 1 "$1" 2>/dev/null; }
 # counted_past NAME N: the job runs again, past N (outside the timed steps).
 counted_past() { local n; n=$(last "$1"); [[ $n =~ ^[0-9]+$ ]] && ((n > $2)); }

@@ -554,7 +554,9 @@ task_status_is() { [[ $(task_status "$1" "$2") == "$3" ]]; }
 task_pid() { ctr_ "$1" tasks ls 2>/dev/null | awk -v id="$2" 'NR > 1 && $1 == id { print $2 }'; }
 
 # container_exists NODE ID
-container_exists() { ctr_ "$1" containers ls -q 2>/dev/null | grep -qxF -- "$2"; }
+# (ctr's output is read whole: `ctr ... | grep -q` under pipefail fails when grep quits
+# before ctr has written everything and ctr dies of SIGPIPE.)
+container_exists() { grep -qxF -- "$2" <<<"$(ctr_ "$1" containers ls -q 2>/dev/null)"; }
 
 # bundle_dir NODE ID: the bundle containerd made (config.json, rootfs, ...).
 bundle_dir() { echo "$E2E_TMP/$1/state/io.containerd.runtime.v2.task/$E2E_NAMESPACE/$2"; }
@@ -616,7 +618,7 @@ stop_watching_events() {
 # A log is ctr's (the line as printed) or the CRI plugin's (`<time> stdout F <line>`).
 e2e_counts() { sed -nE 's/^([^ ]+ std(out|err) [FP] )?([0-9]+)$/\3/p' "$1" 2>/dev/null; }
 last_count() { e2e_counts "$1" | tail -n 1; }
-first_count() { e2e_counts "$1" | head -n 1; }
+first_count() { e2e_counts "$1" | sed -n 1p; }  # sed reads it all: no SIGPIPE upstream
 # count_at_least LOG N: true once the job counted to N (for wait_for).
 count_at_least() { local n; n=$(last_count "$1"); [[ -n $n ]] && ((n >= $2)); }
 

@@ -126,7 +126,8 @@ for runc in "$REAL_RUNC" "$(e2e_binary tardis-runc)"; do
   wait_for task_status_is a "$id" RUNNING  # --leave-running, as runc does it
   saved=$(last_count "$E2E_TMP/$id.log")
   wait_for count_at_least "$E2E_TMP/$id.log" $((saved + 3))
-  ctr_ a images ls -q | grep -qx "checkpoint/$id:e2e" || fail "containerd made no checkpoint image for $id"
+  # Read whole: `ctr ... | grep -q` under pipefail fails when ctr dies of SIGPIPE.
+  grep -qx "checkpoint/$id:e2e" <<<"$(ctr_ a images ls -q)" || fail "containerd made no checkpoint image for $id"
   ctr_ a images rm "checkpoint/$id:e2e" >/dev/null
   remove_container a "$id"
 done
@@ -256,7 +257,7 @@ blobs=$(node_dir a)/root/io.containerd.content.v1.content/blobs/sha256
 index=$(ctr_ a images ls | awk '$1 == "checkpoint/deep:handover" { print $3 }')
 criu_layer=$(jq -r '.manifests[] | select(.mediaType | test("criu")) | .digest' "$blobs/${index#sha256:}")
 [[ -n $criu_layer ]] || fail "no CRIU layer in containerd's checkpoint: $(cat "$blobs/${index#sha256:}")"
-tar -tf "$blobs/${criu_layer#sha256:}" | grep -qx 'inventory.img' ||
+grep -qx 'inventory.img' <<<"$(tar -tf "$blobs/${criu_layer#sha256:}")" ||
   fail "containerd's checkpoint holds no CRIU dump: $(tar -tf "$blobs/${criu_layer#sha256:}" | head)"
 ctr_ a images rm checkpoint/deep:handover >/dev/null
 remove_container a deep
