@@ -24,6 +24,7 @@
 #include <ctime>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <absl/strings/str_cat.h>
@@ -49,28 +50,39 @@ namespace tardis {
 namespace checkpoint_internal {
 
 // Undoes what a checkpoint did before it gave up: the staging image, and a freeze of
-// Tardis's own making.
+// Tardis's own making (journaled as Flag::kPausedByTardis, so that if this process dies
+// the next checkpoint of the container thaws it). Holds the container's checkpoint lock
+// until it ends.
 class CheckpointAttempt {
  public:
-  CheckpointAttempt(const Node& node, const runc::Invocation& call) : node_(node), call_(call) {}
+  CheckpointAttempt(const Node& node, const runc::Invocation& call, ContainerState& state)
+      : node_(node), call_(call), state_(state) {}
   ~CheckpointAttempt() {
     if (!staging_.empty()) (void)RemoveTree(staging_);
-    if (paused_by_us_) (void)QueryRunc(node_, call_, {"resume", call_.id()});
+    if (paused_by_us_) {
+      (void)QueryRunc(node_, call_, {"resume", call_.id()});
+      (void)state_.Consume(Flag::kPausedByTardis);
+    }
+    if (lock_fd_ >= 0) ::close(lock_fd_);
   }
+  void hold_lock(int fd) { lock_fd_ = fd; }
   void set_staging(std::string staging) { staging_ = std::move(staging); }
   void set_paused_by_us() { paused_by_us_ = true; }
   // CRIU stopped the container: there is nothing left to thaw.
-  void ContainerStopped() { paused_by_us_ = false; }
+  void ContainerStopped() {
+    if (std::exchange(paused_by_us_, false)) (void)state_.Consume(Flag::kPausedByTardis);
+  }
   // The staging image became the published one.
   void Published() { staging_.clear(); }
 
  private:
   const Node& node_;
   const runc::Invocation& call_;
+  ContainerState& state_;
   std::string staging_;
   bool paused_by_us_ = false;
+  int lock_fd_ = -1;
 };
-
 
 }  // namespace checkpoint_internal
 
@@ -127,7 +139,17 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   if (!overlay.ok()) return give_up("finding the upperdir", overlay.status());
   const std::string& upperdir = overlay->upperdir;
 
-  CheckpointAttempt attempt(node, call);
+  CheckpointAttempt attempt(node, call, state);
+  absl::StatusOr<int> lock = state.LockForCheckpoint();
+  if (!lock.ok()) return give_up("locking the container's state", lock.status());
+  attempt.hold_lock(*lock);
+  // With the lock held no other checkpoint runs: a pause journaled by one is one whose
+  // process died before it could thaw the container.
+  if (state.Consume(Flag::kPausedByTardis)) {
+    absl::StatusOr<RunResult> thawed = QueryRunc(node, call, {"resume", call.id()});
+    node.log.Warning(who, ": an earlier checkpoint froze the container and died; ",
+                     thawed.ok() && thawed->exit_code == 0 ? "thawed it" : "thawing it failed");
+  }
   absl::StatusOr<std::string> staging = CreateStaging(record->image_dir);
   if (!staging.ok()) return give_up("creating the staging image", staging.status());
   attempt.set_staging(*staging);
@@ -135,11 +157,14 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
   if (*status == "running") {
+    if (absl::Status journaled = state.Set(Flag::kPausedByTardis); !journaled.ok()) {
+      return give_up("journaling the pause", journaled);
+    }
+    attempt.set_paused_by_us();  // from here on a failure thaws it
     absl::StatusOr<RunResult> paused = QueryRunc(node, call, {"pause", call.id()});
     if (!paused.ok() || paused->exit_code != 0) {
       return give_up("pausing", paused.ok() ? absl::InternalError("runc pause failed") : paused.status());
     }
-    attempt.set_paused_by_us();
   } else if (*status != "paused") {
     return give_up("checking the container", absl::FailedPreconditionError(absl::StrCat("it is ", *status)));
   }

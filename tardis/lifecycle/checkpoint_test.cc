@@ -5,7 +5,9 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <absl/strings/match.h>
@@ -89,7 +91,9 @@ TEST_F(CheckpointTest, HandsTheCheckpointToRuncWhenTardisCannotTakeIt) {
   EXPECT_TRUE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
   EXPECT_TRUE(absl::StrContains(LogText(), "checking the container: it is stopped")) << LogText();
   ::unsetenv("FAKE_RUNC_STATUS");
-  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "state", "pause", "state"}));
+  // A pause that failed may have frozen part of the cgroup: it is undone with a resume.
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "state", "pause", "resume", "state"}));
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kPausedByTardis));
 
   // Its rootfs is not mounted any more.
   rootfs_.reset();
@@ -130,6 +134,39 @@ TEST_F(CheckpointTest, ACheckpointThatNeverEndsIsKilledAndThePreviousImageKept) 
   EXPECT_EQ(Published("job1"), before);
   EXPECT_FALSE(StagingLeft("job1"));
   EXPECT_TRUE(absl::StrContains(LogText(), "ms; killed")) << LogText();
+}
+
+// A checkpoint that froze the container and died (its process killed) leaves the pause
+// journaled; the next checkpoint, finding no other at work, thaws it first.
+TEST_F(CheckpointTest, APauseLeftByADeadCheckpointIsUndoneByTheNext) {
+  Enroll("c1", "job1");
+  ASSERT_TRUE(state_->For("default", "c1").Set(Flag::kPausedByTardis).ok());
+  ::setenv("FAKE_RUNC_CHECKPOINT_EXIT", "1", 1);
+  EXPECT_FALSE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"resume", "state", "pause", "checkpoint", "resume"}));
+  EXPECT_TRUE(absl::StrContains(LogText(), "an earlier checkpoint froze the container and died; thawed it"))
+      << LogText();
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kPausedByTardis));
+}
+
+// While a checkpoint is at work its pause is journaled; a second checkpoint waits for the
+// first instead of thawing the container under it.
+TEST_F(CheckpointTest, TheJournaledPauseIsOnlyTheirsWhileACheckpointRuns) {
+  Enroll("c1", "job1");
+  absl::StatusOr<int> held = state_->For("default", "c1").LockForCheckpoint();
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_TRUE(state_->For("default", "c1").Set(Flag::kPausedByTardis).ok());
+  std::atomic<bool> done{false};
+  std::thread second([&] {
+    (void)HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers")));
+    done = true;
+  });
+  ::usleep(200 * 1000);
+  EXPECT_FALSE(done) << "the second checkpoint did not wait for the first";
+  EXPECT_TRUE(RuncCommands().empty());
+  ::close(*held);
+  second.join();
+  EXPECT_EQ(RuncCommands().front(), "resume");
 }
 
 TEST_F(CheckpointTest, APausedContainerIsSavedUnderItsIdentityAndContainerdGetsANote) {

@@ -14,6 +14,7 @@
 #define TARDIS_STATE_STATE_STORE_H_
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,7 +34,10 @@
 
 namespace tardis {
 
-enum class Flag { kSkipStart, kSkipResume };
+// kSkipStart, kSkipResume: what create and checkpoint left for containerd's next call.
+// kPausedByTardis: a checkpoint froze the container itself and has not thawed it yet; set
+// before the pause, so that a checkpoint that dies leaves it for the next one to undo.
+enum class Flag { kSkipStart, kSkipResume, kPausedByTardis };
 
 inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
 
@@ -121,12 +125,36 @@ class ContainerState {
     return RemoveTree(doomed);
   }
 
+  // Held (an exclusive flock on <dir>/checkpoint.lock) by the checkpoint at work on this
+  // container, released when its process ends however it ends: who gets it knows no
+  // other checkpoint of the container is running. -1 and an error when it cannot be had.
+  absl::StatusOr<int> LockForCheckpoint() const {
+    const std::string path = Path("checkpoint.lock");
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::close(fd);
+      return ErrnoStatus(error, absl::StrCat("lock ", path));
+    }
+    return fd;
+  }
+
   // A scratch directory of this container's own (restore logs).
   std::string ScratchDir(absl::string_view name) const { return Path(name); }
 
  private:
   static absl::string_view FlagName(Flag flag) {
-    return flag == Flag::kSkipStart ? "skip-start" : "skip-resume";
+    switch (flag) {
+      case Flag::kSkipStart:
+        return "skip-start";
+      case Flag::kSkipResume:
+        return "skip-resume";
+      case Flag::kPausedByTardis:
+        return "paused-by-tardis";
+    }
+    return "unknown-flag";
   }
   std::string Path(absl::string_view name) const { return absl::StrCat(dir_, "/", name); }
 
