@@ -106,45 +106,41 @@ TEST(LoadHostConfigTest, PathComesFromTheEnvironment) {
 namespace tardis {
 namespace {
 
-TEST(HostConfigLeaseTest, StalenessBoundIsCheckedAndDefaulted) {
+// Every duration key: its bounds, its default, and a bad value ignored with one problem.
+TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
   struct Case {
     const char* text;
+    int HostConfig::*field;
     int want_ms;
     const char* want_problem;
   };
   const Case cases[] = {
-      {"", 30000, ""},
-      {"lease_stale_ms = 3000", 3000, ""},
-      {"lease_stale_ms = 1000", 1000, ""},
-      {"lease_stale_ms = 3600000", 3600000, ""},
-      {"lease_stale_ms = 999", 30000, "line 1: lease_stale_ms must be 1000..3600000: 999 (ignored)"},
-      {"lease_stale_ms = 3600001", 30000, "line 1: lease_stale_ms must be 1000..3600000: 3600001 (ignored)"},
-      {"lease_stale_ms = soon", 30000, "line 1: lease_stale_ms must be 1000..3600000: soon (ignored)"},
+      {"", &HostConfig::lease_stale_ms, 30000, ""},
+      {"lease_stale_ms = 3000", &HostConfig::lease_stale_ms, 3000, ""},
+      {"lease_stale_ms = 1000", &HostConfig::lease_stale_ms, 1000, ""},
+      {"lease_stale_ms = 3600000", &HostConfig::lease_stale_ms, 3600000, ""},
+      {"lease_stale_ms = 999", &HostConfig::lease_stale_ms, 30000,
+       "line 1: lease_stale_ms must be 1000..3600000: 999 (ignored)"},
+      {"lease_stale_ms = 3600001", &HostConfig::lease_stale_ms, 30000,
+       "line 1: lease_stale_ms must be 1000..3600000: 3600001 (ignored)"},
+      {"lease_stale_ms = soon", &HostConfig::lease_stale_ms, 30000,
+       "line 1: lease_stale_ms must be 1000..3600000: soon (ignored)"},
+      {"", &HostConfig::criu_timeout_ms, 600000, ""},
+      {"criu_timeout_ms = 1000", &HostConfig::criu_timeout_ms, 1000, ""},
+      {"criu_timeout_ms = 86400000", &HostConfig::criu_timeout_ms, 86400000, ""},
+      {"criu_timeout_ms = 999", &HostConfig::criu_timeout_ms, 600000,
+       "line 1: criu_timeout_ms must be 1000..86400000: 999 (ignored)"},
+      {"criu_timeout_ms = -5", &HostConfig::criu_timeout_ms, 600000,
+       "line 1: criu_timeout_ms must be 1000..86400000: -5 (ignored)"},
+      {"criu_timeout_ms = 10m", &HostConfig::criu_timeout_ms, 600000,
+       "line 1: criu_timeout_ms must be 1000..86400000: 10m (ignored)"},
+      {"delete_wait_ms = 0", &HostConfig::delete_wait_ms, 0, ""},
+      {"delete_wait_ms = 600001", &HostConfig::delete_wait_ms, 1000,
+       "line 1: delete_wait_ms must be 0..600000: 600001 (ignored)"},
   };
   for (const Case& c : cases) {
     const ParsedHostConfig parsed = ParseHostConfig(c.text);
-    EXPECT_EQ(parsed.config.lease_stale_ms, c.want_ms) << c.text;
-    EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
-  }
-}
-
-TEST(HostConfigCriuTimeoutTest, IsCheckedAndDefaulted) {
-  struct Case {
-    const char* text;
-    int want_ms;
-    const char* want_problem;
-  };
-  const Case cases[] = {
-      {"", 600000, ""},
-      {"criu_timeout_ms = 1000", 1000, ""},
-      {"criu_timeout_ms = 86400000", 86400000, ""},
-      {"criu_timeout_ms = 999", 600000, "line 1: criu_timeout_ms must be 1000..86400000: 999 (ignored)"},
-      {"criu_timeout_ms = -5", 600000, "line 1: criu_timeout_ms must be 1000..86400000: -5 (ignored)"},
-      {"criu_timeout_ms = 10m", 600000, "line 1: criu_timeout_ms must be 1000..86400000: 10m (ignored)"},
-  };
-  for (const Case& c : cases) {
-    const ParsedHostConfig parsed = ParseHostConfig(c.text);
-    EXPECT_EQ(parsed.config.criu_timeout_ms, c.want_ms) << c.text;
+    EXPECT_EQ(parsed.config.*c.field, c.want_ms) << c.text;
     EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
   }
 }
