@@ -4,6 +4,9 @@
 #ifndef TARDIS_LIFECYCLE_RESTORE_LEFTOVERS_H_
 #define TARDIS_LIFECYCLE_RESTORE_LEFTOVERS_H_
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,10 @@ inline void DetachRestoreLeftovers(const Node& node, const runc::Invocation& cal
       container::RuncContainerDir(root != nullptr ? root->value : std::string(runc::kDefaultRuncRoot), call.id());
   const std::string who = absl::StrCat(call.ns, "/", call.id());
   for (const std::string& dir : {runc_dir, state.ScratchDir(kRestoreWorkDirName)}) {
+    // Nothing can be mounted beneath a directory that is not there (the usual case: the
+    // mount table is not read on every delete).
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) continue;
     absl::StatusOr<std::vector<std::string>> detached = container::DetachMountsBeneath(dir);
     if (!detached.ok()) {
       node.log.Error(who, ": a killed restore's mounts under ", dir, ": ", detached.status().message());
