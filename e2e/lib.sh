@@ -367,19 +367,26 @@ EOF
   start_containerd_with_config "$node" "$dir/containerd.toml" "$@"
 }
 
+# e2e_stop_daemon NAME PID GRACE: stops a daemon this test started, by its pid: SIGTERM,
+# SIGKILL after GRACE seconds, then reaps it.
+e2e_stop_daemon() {
+  local name=$1 pid=$2 grace=$3
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! poll_until "$grace" e2e_gone "$pid"; then
+    log "$name ignored SIGTERM; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
 # stop_containerd NODE: stops NODE's containerd like a node going down: SIGTERM, then
 # SIGKILL after 10 s. Its shims and containers keep running (as on a real node); the
 # teardown collects them. Restart it with start_containerd NODE.
 stop_containerd() {
   local node=$1 pid=${E2E_PID[$1]:-}
   [[ -n $pid ]] || return 0
-  log "stopping containerd $node (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! poll_until 10 e2e_gone "$pid"; then
-    log "containerd $node ignored SIGTERM; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
+  e2e_stop_daemon "containerd $node" "$pid" 10
   unset "E2E_PID[$node]"
   local n kept=()
   for n in "${E2E_NODES[@]}"; do [[ $n == "$node" ]] || kept+=("$n"); done
@@ -1164,13 +1171,7 @@ stop_dockerd() {
     log "removing Docker container $id on $node"
     "${docker[@]}" rm -f "$id" >/dev/null 2>&1 || true
   done
-  log "stopping dockerd $node (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! poll_until 20 e2e_gone "$pid"; then
-    log "dockerd $node ignored SIGTERM; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
+  e2e_stop_daemon "dockerd $node" "$pid" 20
   unset "E2E_DOCKERD_PID[$node]"
   e2e_unmount_all "$(docker_dir "$node")"
   e2e_unmount_all "$(docker_exec_root "$node")"

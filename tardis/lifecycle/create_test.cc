@@ -30,6 +30,15 @@ class CreateTest : public HandlerFixture {
     absl::StatusOr<std::string> text = ReadSmallFile(Path(absl::StrCat("upper/", name)), 1 << 20);
     return text.ok() ? *text : "(none)";
   }
+  // The upperdir now, against `before`: a rollback leaves it exactly as it was (its own
+  // entries' mtimes aside: they were moved out and back).
+  void ExpectUpperdirAsBefore(const Tree& before) const {
+    absl::StatusOr<Tree> after = Snapshot(Path("upper"));
+    ASSERT_TRUE(after.ok());
+    archive::testing::Compare compare;
+    compare.mtime = false;
+    EXPECT_EQ(DiffTrees(before, *after, compare), std::vector<std::string>{});
+  }
 };
 
 // Every way create leaves the container to runc before any restore is tried.
@@ -157,11 +166,7 @@ TEST_F(CreateTest, AFailedRestoreRollsBackExactly) {
     const Outcome outcome = HandleCreate(*node_, CreateCall("c1"));
     EXPECT_TRUE(outcome.pass_through());
     EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
-    absl::StatusOr<Tree> after = Snapshot(Path("upper"));
-    ASSERT_TRUE(after.ok());
-    archive::testing::Compare compare;
-    compare.mtime = false;  // the upperdir's own entries were moved and back
-    EXPECT_EQ(DiffTrees(*before, *after, compare), std::vector<std::string>{});
+    ExpectUpperdirAsBefore(*before);
     EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipStart));
     EXPECT_TRUE(absl::StrContains(LogText(), "runc restore: exit status 1; creating fresh")) << LogText();
     // Ready for the next round.
@@ -189,11 +194,7 @@ TEST_F(CreateTest, ARestoreKilledWithItsCriuRootMountedRollsBackWithoutWipingThe
   EXPECT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
   ::unsetenv("FAKE_RUNC_RESTORE_EXIT");
   EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
-  absl::StatusOr<Tree> after = Snapshot(Path("upper"));
-  ASSERT_TRUE(after.ok());
-  archive::testing::Compare compare;
-  compare.mtime = false;
-  EXPECT_EQ(DiffTrees(*before, *after, compare), std::vector<std::string>{});
+  ExpectUpperdirAsBefore(*before);
   EXPECT_EQ(UpperFile("mine"), "the container's own\n");
   EXPECT_TRUE(absl::StrContains(LogText(), "detached what a killed restore left mounted")) << LogText();
 }
@@ -211,11 +212,7 @@ TEST_F(CreateTest, ARestoreThatNeverEndsIsKilledAndTheContainerCreatedFresh) {
   ::setenv("FAKE_RUNC_RESTORE_HANGS", "1", 1);
   EXPECT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
   EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
-  absl::StatusOr<Tree> after = Snapshot(Path("upper"));
-  ASSERT_TRUE(after.ok());
-  archive::testing::Compare compare;
-  compare.mtime = false;
-  EXPECT_EQ(DiffTrees(*before, *after, compare), std::vector<std::string>{});
+  ExpectUpperdirAsBefore(*before);
   EXPECT_TRUE(absl::StrContains(LogText(), "runc restore: pid")) << LogText();
   EXPECT_TRUE(absl::StrContains(LogText(), "ms; killed")) << LogText();
 }
