@@ -33,6 +33,9 @@
 // (RemoveContainer). A container deleted behind its back makes the kubelet's
 // RemoveContainer fail with NotFound, and the CRI plugin keeps listing it.
 //
+// With a deadline (a spot notice's), the work is ordered smallest expected image first
+// and containers that would not finish before it are not started (finalize_plan.h).
+//
 // The system (ctr, the images on disk, clocks, the log) is behind FinalizeSystem, so the
 // sequence is tested without containerd.
 #ifndef TARDIS_NODE_FINALIZE_H_
@@ -54,6 +57,7 @@
 #include "tardis/container/docker.h"
 #include "tardis/log/level.h"
 #include "tardis/node/ctr.h"
+#include "tardis/node/finalize_plan.h"
 #include "tardis/node/opted_in.h"
 #include "tardis/node/report.h"
 #include "tardis/node/task_list.h"
@@ -76,6 +80,8 @@ class FinalizeSystem {
   virtual void Log(LogLevel level, const std::string& message) = 0;
   // A container was checkpointed and deleted: remember where its image is.
   virtual void Finalized(const OptedIn& container, const ImageInfo& image) = 0;
+  // Its memory use now (its image's size when it has none yet), if known.
+  virtual std::optional<uint64_t> MemoryBytes(const OptedIn& container) { return std::nullopt; }
 };
 
 struct FinalizeOptions {
@@ -88,6 +94,11 @@ struct FinalizeOptions {
   std::string ref_repository = "tardis.local/finalize";
   // Where Docker's containers' checkpoints are pointed (see above): inside state_dir.
   std::string scratch_dir = "/run/tardis/finalize";
+  // When the node goes (a spot notice's deadline, wall clock), and how the time each
+  // checkpoint needs is estimated (finalize_plan.h).
+  std::optional<int64_t> deadline_unix_nanos;
+  uint64_t bytes_per_second = 200'000'000;
+  int64_t fixed_nanos = 1'000'000'000;
 };
 
 namespace finalize_internal {
@@ -293,18 +304,56 @@ inline FinalizeReport Finalize(FinalizeSystem& system, const std::vector<OptedIn
     work.push_back(i);
   }
 
-  system.Log(LogLevel::kInfo, absl::StrCat("finalize: ", containers.size(), " opted-in containers, ", work.size(),
+  // Smallest expected image first; with a deadline, what would not finish is not started.
+  std::vector<PlanInput> inputs;
+  for (const size_t i : work) {
+    const ImageInfo last = system.Image(containers[i]);
+    if (last.present && last.bytes > 0) {
+      inputs.push_back({last.bytes, "last image"});
+    } else if (std::optional<uint64_t> memory = system.MemoryBytes(containers[i])) {
+      inputs.push_back({*memory, "memory use"});
+    } else {
+      inputs.push_back({});
+    }
+  }
+  PlanOptions plan_options{std::nullopt, options.bytes_per_second, options.fixed_nanos, options.parallel};
+  if (options.deadline_unix_nanos) plan_options.remaining_nanos = *options.deadline_unix_nanos - system.WallNanos();
+  const bool deadline_passed = plan_options.remaining_nanos && *plan_options.remaining_nanos <= 0;
+  if (deadline_passed) system.Log(LogLevel::kWarning, "finalize: the deadline has passed; saving what can be saved");
+  std::vector<PlannedContainer> plan;
+  for (PlannedContainer& planned : PlanFinalize(inputs, plan_options)) {
+    FinalizeRow& row = report.rows[work[planned.input]];
+    if (planned.skip.empty()) {
+      plan.push_back(std::move(planned));
+      continue;
+    }
+    row.result = FinalizeResult::kSkipped;
+    row.reason = planned.skip;
+    system.Log(LogLevel::kWarning, absl::StrCat(row.ns, "/", row.id, ": skipped: ", row.reason));
+  }
+  const int64_t monotonic_deadline = started + plan_options.remaining_nanos.value_or(0);
+
+  system.Log(LogLevel::kInfo, absl::StrCat("finalize: ", containers.size(), " opted-in containers, ", plan.size(),
                                            " to checkpoint, ", options.parallel, " at a time"));
   std::atomic<size_t> next{0};
   const auto worker = [&] {
     while (true) {
       const size_t n = next.fetch_add(1);
-      if (n >= work.size()) return;
-      const size_t i = work[n];
+      if (n >= plan.size()) return;
+      const size_t i = work[plan[n].input];
+      std::optional<int64_t> remaining;
+      if (options.deadline_unix_nanos) remaining = monotonic_deadline - system.MonotonicNanos();
+      const std::string skip = DeadlineSkip(inputs[plan[n].input], plan[n].estimate_nanos, remaining, deadline_passed);
+      if (!skip.empty()) {
+        report.rows[i].result = FinalizeResult::kSkipped;
+        report.rows[i].reason = skip;
+        system.Log(LogLevel::kWarning, absl::StrCat(containers[i].ns, "/", containers[i].id, ": skipped: ", skip));
+        continue;
+      }
       report.rows[i] = FinalizeOne(system, containers[i], initial[i], options);
     }
   };
-  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(options.parallel, 1)), work.size());
+  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(options.parallel, 1)), plan.size());
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

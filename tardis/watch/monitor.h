@@ -1,0 +1,67 @@
+// A Monitor watches one cloud's metadata service for spot notices: each Poll asks it once
+// (one or a few requests) and turns the answers into at most one Notice, plus the
+// problems met on the way (no answer, a 5xx, a body that does not parse: each one line,
+// for the log; polling goes on). Acting on notices is the watch loop's job
+// (watch_loop.h), not the monitor's: a monitor never finalizes.
+//
+// One monitor per cloud (aws_monitor.h, gcp_monitor.h, azure_monitor.h); each keeps what
+// it needs between polls (AWS's session token, GCP's ETag, Azure's VM name).
+#ifndef TARDIS_WATCH_MONITOR_H_
+#define TARDIS_WATCH_MONITOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/status/status.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/string_view.h>
+
+#include "tardis/watch/http.h"
+#include "tardis/watch/notice.h"
+
+namespace tardis::watch {
+
+// Every cloud's metadata service answers at this link-local address.
+inline constexpr char kDefaultEndpoint[] = "http://169.254.169.254";
+
+struct MonitorOptions {
+  std::string endpoint = kDefaultEndpoint;  // scheme://host[:port], no trailing slash
+  int64_t connect_timeout_ms = 1000;
+  int64_t timeout_ms = 2000;  // a whole request (a long poll adds its own wait)
+  // AWS: also watch the rebalance recommendation, a notice without a deadline.
+  bool rebalance = false;
+  int64_t rebalance_deadline_nanos = 120LL * 1000000000;
+  int64_t token_ttl_seconds = 21600;  // what the session token is asked for
+  // GCP: how long one long poll may wait for a change.
+  int64_t long_poll_seconds = 60;
+  // GCP: the node's boot id (part of the notice's key).
+  std::string boot_id;
+};
+
+struct PollResult {
+  std::optional<Notice> notice;
+  std::vector<std::string> problems;  // for the log at WARNING
+  std::vector<std::string> notes;     // for the log at INFO (token renewed, ...)
+};
+
+class Monitor {
+ public:
+  virtual ~Monitor() = default;
+  virtual Cloud cloud() const = 0;
+  // Where it polls, for the log.
+  virtual std::string Describe() const = 0;
+  virtual PollResult Poll(HttpClient& http, int64_t wall_nanos, int64_t monotonic_nanos) = 0;
+  // After finalize: tells the cloud the node is ready (Azure); nothing elsewhere.
+  virtual absl::Status Acknowledge(HttpClient& http, const Notice& notice) { return absl::OkStatus(); }
+};
+
+// "GET <url> answered 503" and the like: one line naming what was asked and what came.
+inline std::string UnexpectedStatus(const HttpRequest& request, const HttpResponse& response) {
+  return absl::StrCat(DescribeRequest(request), " answered ", response.status);
+}
+
+}  // namespace tardis::watch
+
+#endif  // TARDIS_WATCH_MONITOR_H_
