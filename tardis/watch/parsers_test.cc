@@ -56,7 +56,7 @@ std::string Error(const absl::StatusOr<T>& result) {
   return absl::StrCat("error: ", result.status().message());
 }
 
-std::string Run(const testing::GoldenCase& c, const std::string& body) {
+std::string ParseForTable(const testing::GoldenCase& c, const std::string& body) {
   const std::string& parser = c["parser"];
   if (parser == "aws-instance-action") {
     absl::StatusOr<AwsInstanceAction> action = ParseAwsInstanceAction(body);
@@ -124,13 +124,13 @@ TEST(MetadataAnswers, GoldenTable) {
   for (const auto& c : cases) {
     const std::string body =
         c.has("file") ? testing::ReadTestFile(absl::StrCat("testdata/watch/", c["file"])) : Unescape(c["body"]);
-    EXPECT_EQ(Run(c, body), c["want"]) << "answers.golden:" << c.line;
+    EXPECT_EQ(ParseForTable(c, body), c["want"]) << "answers.golden:" << c.line;
   }
 }
 
 TEST(Acted, KeepsTheNewestEntriesOnceEach) {
   std::vector<ActedEntry> entries;
-  for (int i = 0; i < 70; ++i) entries = WithActed(entries, {absl::StrCat("k", i), "aws", "spot-interruption", i, i});
+  for (int i = 0; i < 70; ++i) entries = WithActed(entries, {absl::StrCat("k", i), "aws", "spot-interruption", i, i, std::nullopt, 0, 0, 0});
   ASSERT_EQ(entries.size(), kMaxActedEntries);
   EXPECT_EQ(entries.front().key, "k6");
   EXPECT_EQ(entries.back().key, "k69");

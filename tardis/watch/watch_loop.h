@@ -139,8 +139,12 @@ class Watcher {
       system_.Say(line);
       return;
     }
-    ActedEntry entry{notice.key, std::string(CloudName(notice.cloud)), notice.kind, notice.deadline_unix_nanos,
-                     system_.WallNanos()};
+    ActedEntry entry;
+    entry.key = notice.key;
+    entry.cloud = std::string(CloudName(notice.cloud));
+    entry.kind = notice.kind;
+    entry.deadline_unix_nanos = notice.deadline_unix_nanos;
+    entry.started_unix_nanos = system_.WallNanos();
     Record(entry);
     system_.Log(LogLevel::kInfo, absl::StrCat("finalize: starting, deadline ", FormatRfc3339(notice.deadline_unix_nanos)));
     const node::FinalizeReport report = system_.Finalize(notice.deadline_unix_nanos);
