@@ -1,12 +1,16 @@
 // tardisctl: the node CLI. `finalize` checkpoints and stops every opted-in running
 // container (what a spot-reclaim warning triggers), `status` shows them and their images,
 // `install`/`uninstall` make containerd use tardis-runc and undo it, `log` changes the log
-// settings. The logic is in tardis/node; this file parses the command line and prints.
+// settings, `watch` runs finalize by itself on a cloud's spot notice. The logic is in tardis/node; this file parses the command line and prints.
 //
 // Every error is one line on stderr and a non-zero exit status (2 for a usage error).
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -18,6 +22,7 @@
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_replace.h>
+#include <absl/time/time.h>
 
 #include "tardis/config/load_host_config.h"
 #include "tardis/log/logger.h"
@@ -26,12 +31,19 @@
 #include "tardis/node/host_config_edit.h"
 #include "tardis/node/image_info.h"
 #include "tardis/node/install.h"
+#include "tardis/node/memory_use.h"
 #include "tardis/node/node_files.h"
 #include "tardis/node/opted_in.h"
 #include "tardis/node/options.h"
 #include "tardis/node/report.h"
 #include "tardis/node/status.h"
 #include "tardis/sys/clock.h"
+#include "tardis/sys/files.h"
+#include "tardis/watch/curl_http.h"
+#include "tardis/watch/detect.h"
+#include "tardis/watch/timestamps.h"
+#include "tardis/watch/watch_files.h"
+#include "tardis/watch/watch_loop.h"
 
 namespace {
 
@@ -54,21 +66,25 @@ constexpr char kUsage[] =
     "  install     make containerd run tardis-runc (copy binaries, edit config or PATH)\n"
     "  uninstall   undo install exactly\n"
     "  log         show or change log_level and log_file in the host configuration\n"
+    "  watch       watch the cloud's metadata service; finalize on a spot notice\n"
     "\n"
     "`tardisctl COMMAND --help` describes a command and its options.\n";
 
 constexpr char kFinalizeHelp[] =
-    "usage: tardisctl finalize [--address A] [--parallel N] [--json]\n"
+    "usage: tardisctl finalize [--address A] [--parallel N] [--deadline TIME] [--json]\n"
     "\n"
     "Checkpoints every opted-in container on this node whose task is running or paused,\n"
     "through containerd (Tardis's checkpoint handler saves it and stops it), removes\n"
     "containerd's own checkpoint image, and deletes the task and the container. A container\n"
     "whose checkpoint fails is left running and reported. Running it again is harmless.\n"
+    "Smallest expected image first (its last image's size, else its memory use); with a\n"
+    "deadline, a container that would not be saved before it is not started (skipped).\n"
     "\n"
     "options:\n"
-    "  --address A    containerd's socket (default: containerd_address from the host\n"
-    "                 configuration, else ctr's default)\n"
-    "  --parallel N   containers checkpointed at once (default: the number of CPUs, at least 2)\n"
+    "  --address A      containerd's socket (default: containerd_address from the host\n"
+    "                   configuration, else ctr's default)\n"
+    "  --parallel N     containers checkpointed at once (default: the number of CPUs, at least 2)\n"
+    "  --deadline TIME  when the node goes, RFC 3339 (2026-12-03T17:02:00Z)\n"
     "  --json         print the report as JSON\n"
     "\n"
     "exit status: 0 when no container failed, 1 when one did, 2 for a usage error.\n";
@@ -141,6 +157,29 @@ constexpr char kLogHelp[] =
     "  --level LEVEL   DEBUG, INFO, WARNING or ERROR\n"
     "  --file PATH     the log file (an absolute path)\n";
 
+constexpr char kWatchHelp[] =
+    "usage: tardisctl watch [--cloud aws|gcp|azure|auto] [--endpoint URL] [--interval D]\n"
+    "                       [--timeout D] [--rebalance] [--dry-run] [--address A] [--parallel N]\n"
+    "\n"
+    "Polls the instance metadata service for a spot notice (AWS: spot/instance-action over\n"
+    "IMDSv2; GCP: instance/preempted, long polls; Azure: a Preempt scheduled event for this\n"
+    "VM) and, on the first notice, runs finalize once for the whole node against the\n"
+    "notice's deadline, then acknowledges it (Azure) and keeps watching until SIGTERM. A\n"
+    "notice is acted on once, even across restarts (<state_dir>/watch/acted.json); one\n"
+    "watcher per node. No answer, a slow one, a 5xx, garbage, an unknown action or a notice\n"
+    "dated more than 10 minutes ago never finalizes: it is logged and polling goes on.\n"
+    "Defaults come from the host configuration (watch_* keys).\n"
+    "\n"
+    "options:\n"
+    "  --cloud C      aws, gcp, azure, or auto (probe each once at start)\n"
+    "  --endpoint U   the metadata service, http(s)://host[:port] (default http://169.254.169.254)\n"
+    "  --interval D   between polls, e.g. 5s, 500ms (GCP's long poll answers at once anyway)\n"
+    "  --timeout D    one request's limit, e.g. 2s\n"
+    "  --rebalance    AWS: a rebalance recommendation is a notice too (deadline: 2 minutes)\n"
+    "  --dry-run      log and print the notice and what would be done; do nothing\n"
+    "  --address A    containerd's socket, as for finalize\n"
+    "  --parallel N   as for finalize\n";
+
 // One line: newlines in a message would break "one error, one line".
 std::string OneLine(absl::string_view text) {
   return absl::StrReplaceAll(absl::StripTrailingAsciiWhitespace(text), {{"\n", "; "}});
@@ -187,6 +226,12 @@ struct Context {
   }
 };
 
+int64_t Monotonic() {
+  struct timespec now;
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
+
 class RealFinalizeSystem : public node::FinalizeSystem {
  public:
   RealFinalizeSystem(Context& context, node::CtrClient ctr) : context_(context), ctr_(std::move(ctr)) {}
@@ -201,11 +246,8 @@ class RealFinalizeSystem : public node::FinalizeSystem {
     return node::InspectImage(c.record.image_dir, c.ns, c.record.identity, node::ImageCheck::kQuick);
   }
   int64_t WallNanos() override { return tardis::NowUnixNanos(); }
-  int64_t MonotonicNanos() override {
-    struct timespec now;
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-  }
+  int64_t MonotonicNanos() override { return Monotonic(); }
+  std::optional<uint64_t> MemoryBytes(const node::OptedIn& c) override { return node::ReadMemoryUse(c.record.bundle); }
   void Sleep(int64_t nanos) override {
     struct timespec pause = {static_cast<time_t>(nanos / 1000000000), static_cast<long>(nanos % 1000000000)};
     while (::nanosleep(&pause, &pause) != 0 && errno == EINTR) {
@@ -225,15 +267,21 @@ class RealFinalizeSystem : public node::FinalizeSystem {
   node::CtrClient ctr_;
 };
 
-int Finalize(Context& context, const node::ParsedOptions& options) {
-  node::FinalizeOptions finalize;
-  finalize.parallel = DefaultParallelism();
-  finalize.scratch_dir = context.host.config.state_dir + "/finalize";
+// finalize's options from the command line, shared by finalize and watch: "" or a usage error.
+std::string FinalizeOptionsFrom(const Context& context, const node::ParsedOptions& options,
+                                node::FinalizeOptions* finalize) {
+  finalize->parallel = DefaultParallelism();
+  finalize->scratch_dir = context.host.config.state_dir + "/finalize";
   if (options.has("parallel")) {
     absl::StatusOr<int> parallel = node::ParseCount("parallel", options.value_or("parallel", ""), 1, 256);
-    if (!parallel.ok()) return UsageError("finalize", parallel.status().message());
-    finalize.parallel = *parallel;
+    if (!parallel.ok()) return std::string(parallel.status().message());
+    finalize->parallel = *parallel;
   }
+  return "";
+}
+
+node::FinalizeReport FinalizeNode(Context& context, const node::ParsedOptions& options,
+                                  const node::FinalizeOptions& finalize) {
   const std::string& state_dir = context.host.config.state_dir;
   // Journal entries whose image is gone have nothing left to show.
   for (const node::FinalizedEntry& entry : node::ListFinalized(state_dir)) {
@@ -241,7 +289,20 @@ int Finalize(Context& context, const node::ParsedOptions& options) {
   }
   const std::vector<node::OptedIn> containers = node::ListOptedIn(state_dir);
   RealFinalizeSystem system(context, context.Ctr(options));
-  const node::FinalizeReport report = node::Finalize(system, containers, finalize);
+  return node::Finalize(system, containers, finalize);
+}
+
+int Finalize(Context& context, const node::ParsedOptions& options) {
+  node::FinalizeOptions finalize;
+  if (std::string bad = FinalizeOptionsFrom(context, options, &finalize); !bad.empty()) {
+    return UsageError("finalize", bad);
+  }
+  if (options.has("deadline")) {
+    absl::StatusOr<int64_t> deadline = tardis::watch::ParseRfc3339(options.value_or("deadline", ""));
+    if (!deadline.ok()) return UsageError("finalize", absl::StrCat("--deadline: ", deadline.status().message()));
+    finalize.deadline_unix_nanos = *deadline;
+  }
+  const node::FinalizeReport report = FinalizeNode(context, options, finalize);
   if (options.has("json")) {
     std::cout << node::JsonText(node::FinalizeJson(report));
   } else {
@@ -249,6 +310,129 @@ int Finalize(Context& context, const node::ParsedOptions& options) {
   }
   std::cout.flush();
   return report.ExitCode();
+}
+
+// SIGTERM and SIGINT end the watcher: they set a flag and wake its wait.
+std::atomic<bool> g_stop{false};
+int g_wake_fd = -1;
+
+void OnStopSignal(int) {
+  g_stop = true;
+  const uint64_t one = 1;
+  (void)!::write(g_wake_fd, &one, sizeof one);
+}
+
+class RealWatchSystem : public tardis::watch::WatchSystem {
+ public:
+  RealWatchSystem(Context& context, const node::ParsedOptions& options, node::FinalizeOptions finalize)
+      : context_(context), options_(options), finalize_(std::move(finalize)) {}
+
+  int64_t WallNanos() override { return tardis::NowUnixNanos(); }
+  int64_t MonotonicNanos() override { return Monotonic(); }
+  bool Wait(int64_t nanos) override {
+    const int64_t until = Monotonic() + nanos;
+    while (!g_stop) {
+      const int64_t left = until - Monotonic();
+      if (left <= 0) break;
+      struct pollfd wake = {g_wake_fd, POLLIN, 0};
+      ::poll(&wake, 1, static_cast<int>(std::min<int64_t>(left / 1000000 + 1, 60000)));
+    }
+    return !g_stop;
+  }
+  void Log(tardis::LogLevel level, const std::string& message) override {
+    context_.Log(level, absl::StrCat("watch: ", message));
+  }
+  void Say(const std::string& line) override { std::cout << line << std::endl; }
+  absl::StatusOr<std::vector<tardis::watch::ActedEntry>> ReadActed() override {
+    return tardis::watch::ReadActed(context_.host.config.state_dir);
+  }
+  absl::Status WriteActed(const std::vector<tardis::watch::ActedEntry>& entries) override {
+    return tardis::watch::WriteActed(context_.host.config.state_dir, entries);
+  }
+  node::FinalizeReport Finalize(int64_t deadline_unix_nanos) override {
+    node::FinalizeOptions finalize = finalize_;
+    finalize.deadline_unix_nanos = deadline_unix_nanos;
+    const node::FinalizeReport report = FinalizeNode(context_, options_, finalize);
+    std::cout << node::FormatFinalizeTable(report) << std::flush;
+    return report;
+  }
+
+ private:
+  Context& context_;
+  const node::ParsedOptions& options_;
+  node::FinalizeOptions finalize_;
+};
+
+// "5s", "500ms", "1m" within [min, max].
+absl::StatusOr<int64_t> ParseWatchDuration(const std::string& name, const std::string& text, absl::Duration min,
+                                           absl::Duration max) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) || duration < min || duration > max) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be a duration from ", absl::FormatDuration(min),
+                                                   " to ", absl::FormatDuration(max), " (e.g. 5s), not `", text, "`"));
+  }
+  return absl::ToInt64Nanoseconds(duration);
+}
+
+int Watch(Context& context, const node::ParsedOptions& options) {
+  namespace watch = ::tardis::watch;
+  const tardis::HostConfig& host = context.host.config;
+  node::FinalizeOptions finalize;
+  if (std::string bad = FinalizeOptionsFrom(context, options, &finalize); !bad.empty()) return UsageError("watch", bad);
+  watch::WatchOptions watch_options;
+  watch_options.dry_run = options.has("dry-run");
+  watch_options.interval_nanos = int64_t{host.watch_interval_ms} * 1000000;
+  if (options.has("interval")) {
+    absl::StatusOr<int64_t> interval =
+        ParseWatchDuration("interval", options.value_or("interval", ""), absl::Milliseconds(100), absl::Hours(1));
+    if (!interval.ok()) return UsageError("watch", interval.status().message());
+    watch_options.interval_nanos = *interval;
+  }
+  watch::MonitorOptions monitor_options;
+  monitor_options.endpoint = options.value_or("endpoint", host.watch_endpoint);
+  if (!tardis::host_config_internal::IsEndpoint(monitor_options.endpoint)) {
+    return UsageError("watch", absl::StrCat("--endpoint must be http(s)://host[:port], not `", monitor_options.endpoint, "`"));
+  }
+  monitor_options.timeout_ms = host.watch_timeout_ms;
+  if (options.has("timeout")) {
+    absl::StatusOr<int64_t> timeout =
+        ParseWatchDuration("timeout", options.value_or("timeout", ""), absl::Milliseconds(100), absl::Minutes(2));
+    if (!timeout.ok()) return UsageError("watch", timeout.status().message());
+    monitor_options.timeout_ms = *timeout / 1000000;
+  }
+  monitor_options.connect_timeout_ms = std::min<int64_t>(1000, monitor_options.timeout_ms);
+  monitor_options.rebalance = options.has("rebalance") || host.watch_rebalance;
+  monitor_options.boot_id = std::string(absl::StripAsciiWhitespace(
+      tardis::ReadSmallFile("/proc/sys/kernel/random/boot_id", 64).value_or("unknown-boot")));
+  const std::string cloud_name = options.value_or("cloud", host.watch_cloud);
+  std::optional<watch::Cloud> cloud = watch::ParseCloud(cloud_name);
+  if (!cloud && cloud_name != "auto") {
+    return UsageError("watch", absl::StrCat("--cloud must be aws, gcp, azure or auto, not `", cloud_name, "`"));
+  }
+
+  absl::StatusOr<watch::WatchLock> lock = watch::WatchLock::Acquire(host.state_dir);
+  if (!lock.ok()) return Failure("watch", lock.status().message());
+  g_wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (g_wake_fd < 0) return Failure("watch", absl::StrCat("eventfd: ", std::strerror(errno)));
+  struct sigaction action = {};
+  action.sa_handler = &OnStopSignal;
+  ::sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  watch::CurlHttpClient http([] { return g_stop.load(); });
+
+  if (!cloud) {
+    cloud = watch::DetectCloud(http, monitor_options);
+    if (!cloud) {
+      const std::string why =
+          absl::StrCat("no metadata service of AWS, GCP or Azure answers at ", monitor_options.endpoint);
+      context.Log(tardis::LogLevel::kError, absl::StrCat("watch: ", why));
+      return Failure("watch", why);
+    }
+  }
+  std::unique_ptr<watch::Monitor> monitor = watch::MakeMonitor(*cloud, monitor_options);
+  RealWatchSystem system(context, options, finalize);
+  return watch::RunWatch(*monitor, http, system, watch_options);
 }
 
 int Status(Context& context, const node::ParsedOptions& options) {
@@ -390,7 +574,7 @@ int main(int argc, char** argv) {
   if (at >= args.size()) return UsageError("", "no command given");
 
   const std::vector<Command> commands = {
-      {"finalize", kFinalizeHelp, {{"address", true}, {"parallel", true}, {"json", false}}, &Finalize},
+      {"finalize", kFinalizeHelp, {{"address", true}, {"parallel", true}, {"deadline", true}, {"json", false}}, &Finalize},
       {"status", kStatusHelp, {{"address", true}, {"json", false}}, &Status},
       {"install",
        kInstallHelp,
@@ -410,6 +594,17 @@ int main(int argc, char** argv) {
        &Install},
       {"uninstall", kUninstallHelp, {{"install-dir", true}, {"systemctl", true}}, &Uninstall},
       {"log", kLogHelp, {{"level", true}, {"file", true}}, &LogSettings},
+      {"watch",
+       kWatchHelp,
+       {{"cloud", true},
+        {"endpoint", true},
+        {"interval", true},
+        {"timeout", true},
+        {"rebalance", false},
+        {"dry-run", false},
+        {"address", true},
+        {"parallel", true}},
+       &Watch},
   };
   const std::string& name = args[at];
   if (name == "help") {

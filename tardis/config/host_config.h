@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <absl/strings/ascii.h>
+#include <absl/strings/match.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
@@ -42,6 +44,14 @@ struct HostConfig {
   int criu_timeout_ms = 600000;
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
+  // `tardisctl watch`: which cloud's metadata service (aws, gcp, azure, or auto: probe
+  // each at start), where it answers, how often it is asked, how long one question may
+  // take, and whether AWS's rebalance recommendation counts as a notice. Its flags win.
+  std::string watch_cloud = "auto";
+  std::string watch_endpoint = "http://169.254.169.254";
+  int watch_interval_ms = 5000;
+  int watch_timeout_ms = 2000;
+  bool watch_rebalance = false;
 
   std::vector<std::string> AllowedRoots() const {
     return allowed_roots.empty() ? std::vector<std::string>{checkpoint_base} : allowed_roots;
@@ -63,6 +73,19 @@ inline std::string ParseMilliseconds(absl::string_view key, absl::string_view va
   }
   *out = ms;
   return "";
+}
+
+// scheme://host[:port], http or https, without a path: where a metadata service answers.
+inline bool IsEndpoint(absl::string_view value) {
+  absl::string_view rest = value;
+  if (!absl::ConsumePrefix(&rest, "http://") && !absl::ConsumePrefix(&rest, "https://")) return false;
+  if (rest.empty() || value.size() > 256) return false;
+  for (const char c : rest) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']') {
+      return false;
+    }
+  }
+  return true;
 }
 
 inline bool IsAbsolutePath(absl::string_view value) {
@@ -109,6 +132,25 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
   if (key == "delete_wait_ms") return ParseMilliseconds(key, value, 0, 600000, &config->delete_wait_ms);
   if (key == "lease_stale_ms") return ParseMilliseconds(key, value, 1000, 3600000, &config->lease_stale_ms);
   if (key == "criu_timeout_ms") return ParseMilliseconds(key, value, 1000, 86400000, &config->criu_timeout_ms);
+  if (key == "watch_interval_ms") return ParseMilliseconds(key, value, 100, 3600000, &config->watch_interval_ms);
+  if (key == "watch_timeout_ms") return ParseMilliseconds(key, value, 100, 120000, &config->watch_timeout_ms);
+  if (key == "watch_cloud") {
+    if (value != "auto" && value != "aws" && value != "gcp" && value != "azure") {
+      return absl::StrCat("watch_cloud must be auto, aws, gcp or azure: ", value);
+    }
+    config->watch_cloud = std::string(value);
+    return "";
+  }
+  if (key == "watch_endpoint") {
+    if (!IsEndpoint(value)) return absl::StrCat("watch_endpoint must be http(s)://host[:port]: ", value);
+    config->watch_endpoint = std::string(value);
+    return "";
+  }
+  if (key == "watch_rebalance") {
+    if (value != "true" && value != "false") return absl::StrCat("watch_rebalance must be true or false: ", value);
+    config->watch_rebalance = value == "true";
+    return "";
+  }
   return absl::StrCat("unknown key: ", key);
 }
 

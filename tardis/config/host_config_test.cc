@@ -134,6 +134,14 @@ TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
        "line 1: criu_timeout_ms must be 1000..86400000: -5 (ignored)"},
       {"criu_timeout_ms = 10m", &HostConfig::criu_timeout_ms, 600000,
        "line 1: criu_timeout_ms must be 1000..86400000: 10m (ignored)"},
+      {"", &HostConfig::watch_interval_ms, 5000, ""},
+      {"watch_interval_ms = 100", &HostConfig::watch_interval_ms, 100, ""},
+      {"watch_interval_ms = 99", &HostConfig::watch_interval_ms, 5000,
+       "line 1: watch_interval_ms must be 100..3600000: 99 (ignored)"},
+      {"", &HostConfig::watch_timeout_ms, 2000, ""},
+      {"watch_timeout_ms = 120000", &HostConfig::watch_timeout_ms, 120000, ""},
+      {"watch_timeout_ms = 120001", &HostConfig::watch_timeout_ms, 2000,
+       "line 1: watch_timeout_ms must be 100..120000: 120001 (ignored)"},
       {"delete_wait_ms = 0", &HostConfig::delete_wait_ms, 0, ""},
       {"delete_wait_ms = 600001", &HostConfig::delete_wait_ms, 1000,
        "line 1: delete_wait_ms must be 0..600000: 600001 (ignored)"},
@@ -141,6 +149,40 @@ TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
   for (const Case& c : cases) {
     const ParsedHostConfig parsed = ParseHostConfig(c.text);
     EXPECT_EQ(parsed.config.*c.field, c.want_ms) << c.text;
+    EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
+  }
+}
+
+// The watcher's other keys: a bad value keeps the default, so a typo never points the
+// watcher somewhere else.
+TEST(HostConfigWatchTest, ValuesAreCheckedAndDefaultsKept) {
+  struct Case {
+    const char* text;
+    std::string want;  // cloud endpoint rebalance
+    const char* want_problem;
+  };
+  const Case cases[] = {
+      {"", "auto http://169.254.169.254 false", ""},
+      {"watch_cloud = gcp\nwatch_endpoint = http://127.0.0.1:8080\nwatch_rebalance = true",
+       "gcp http://127.0.0.1:8080 true", ""},
+      {"watch_endpoint = https://[fd00:ec2::254]", "auto https://[fd00:ec2::254] false", ""},
+      {"watch_cloud = AWS", "auto http://169.254.169.254 false",
+       "line 1: watch_cloud must be auto, aws, gcp or azure: AWS (ignored)"},
+      {"watch_endpoint = http://169.254.169.254/latest", "auto http://169.254.169.254 false",
+       "line 1: watch_endpoint must be http(s)://host[:port]: http://169.254.169.254/latest (ignored)"},
+      {"watch_endpoint = file:///etc/passwd", "auto http://169.254.169.254 false",
+       "line 1: watch_endpoint must be http(s)://host[:port]: file:///etc/passwd (ignored)"},
+      {"watch_endpoint = http://", "auto http://169.254.169.254 false",
+       "line 1: watch_endpoint must be http(s)://host[:port]: http:// (ignored)"},
+      {"watch_rebalance = yes", "auto http://169.254.169.254 false",
+       "line 1: watch_rebalance must be true or false: yes (ignored)"},
+  };
+  for (const Case& c : cases) {
+    const ParsedHostConfig parsed = ParseHostConfig(Unescape(c.text));
+    EXPECT_EQ(absl::StrCat(parsed.config.watch_cloud, " ", parsed.config.watch_endpoint, " ",
+                           parsed.config.watch_rebalance ? "true" : "false"),
+              c.want)
+        << c.text;
     EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
   }
 }

@@ -45,6 +45,9 @@ class FakeSystem : public FinalizeSystem {
     // An old image from an earlier checkpoint: present and valid, but not new.
     c.image = {true, absl::StrCat("/images/", ns, "/", id), true, "", 100, kStart - 1'000'000'000'000};
   }
+  void SetImageBytes(const std::string& ns, const std::string& id, uint64_t bytes) {
+    containers_.at({ns, id}).image.bytes = bytes;
+  }
   void FailTasksLs(const std::string& ns) { broken_namespaces_.insert(ns); }
   void FailImagesRm() { fail_images_rm_ = true; }
   // Checkpoints wait (bounded) until this many run at once: shows they overlap.
@@ -81,6 +84,7 @@ class FakeSystem : public FinalizeSystem {
     if (args[0] == "containers" && args[1] == "checkpoint") id = args.at(3);
     Container& c = containers_.at({ns, id});
     c.calls.push_back(command);
+    if (args[1] == "checkpoint") checkpoint_order_.push_back(id);
     if (args[0] == "containers" && args[1] == "checkpoint") return Checkpoint(c, ns, id, result);
     if (args[0] == "tasks" && args[1] == "checkpoint") {
       Checkpoint(c, ns, id, result);
@@ -136,6 +140,7 @@ class FakeSystem : public FinalizeSystem {
   const Container& at(const std::string& ns, const std::string& id) const { return containers_.at({ns, id}); }
   std::vector<std::string> finalized() const { return finalized_; }
   int max_in_flight() const { return max_in_flight_; }
+  std::vector<std::string> checkpoint_order() const { return checkpoint_order_; }
 
  private:
   static std::string IdOfRef(const std::string& ref) {
@@ -208,6 +213,7 @@ class FakeSystem : public FinalizeSystem {
   int tasks_ls_calls_ = 0;
   std::vector<std::string> log_;
   std::vector<std::string> finalized_;
+  std::vector<std::string> checkpoint_order_;
 
   std::mutex overlap_mutex_;
   std::condition_variable overlap_changed_;
@@ -429,6 +435,44 @@ TEST(Finalize, ContainersAreDoneInParallelWithinTheBound) {
   EXPECT_EQ(system.max_in_flight(), 3);
   // Report order is the input order, whatever order they finished in.
   for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(report.rows[i].id, names[i].second);
+}
+
+// Smallest expected image first; with a deadline, what would not be saved before it is
+// reported skipped and never started (finalize_plan.h has the rule's table).
+TEST(Finalize, SmallestFirstAndNothingStartedThatCannotFinishBeforeTheDeadline) {
+  FakeSystem system;
+  const std::vector<std::pair<std::string, uint64_t>> sizes = {
+      {"big", 40'000'000'000}, {"small", 1'000'000}, {"medium", 400'000'000}};
+  for (const auto& [id, bytes] : sizes) {
+    system.Add("default", id, "RUNNING", Script::kSaved);
+    system.SetImageBytes("default", id, bytes);
+  }
+  FinalizeOptions options = Options(1);
+  options.bytes_per_second = 200'000'000;
+  options.fixed_nanos = 1'000'000'000;
+  options.deadline_unix_nanos = kStart + 30'000'000'000;  // 30 s: the big one needs 201 s
+  const FinalizeReport report =
+      Finalize(system, Containers({{"default", "big"}, {"default", "small"}, {"default", "medium"}}), options);
+  EXPECT_EQ(system.checkpoint_order(), (std::vector<std::string>{"small", "medium"}));
+  ASSERT_EQ(report.rows.size(), 3u);
+  EXPECT_EQ(report.rows[0].id, "big");
+  EXPECT_EQ(report.rows[0].result, FinalizeResult::kSkipped);
+  EXPECT_TRUE(absl::StartsWith(report.rows[0].reason, "not started: the deadline was 30.0s away")) << report.rows[0].reason;
+  EXPECT_EQ(report.rows[1].result, FinalizeResult::kCheckpointed);
+  EXPECT_EQ(report.rows[2].result, FinalizeResult::kCheckpointed);
+  EXPECT_EQ(system.at("default", "big").status, "RUNNING") << "a skipped container is left running";
+
+  // A deadline already passed promises nothing: everything is tried, smallest first.
+  FakeSystem late;
+  for (const auto& [id, bytes] : sizes) {
+    late.Add("default", id, "RUNNING", Script::kSaved);
+    late.SetImageBytes("default", id, bytes);
+  }
+  options.deadline_unix_nanos = kStart - 1;
+  const FinalizeReport all =
+      Finalize(late, Containers({{"default", "big"}, {"default", "small"}, {"default", "medium"}}), options);
+  EXPECT_EQ(late.checkpoint_order(), (std::vector<std::string>{"small", "medium", "big"}));
+  EXPECT_EQ(all.Count(FinalizeResult::kCheckpointed), 3);
 }
 
 }  // namespace
