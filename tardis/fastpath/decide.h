@@ -198,15 +198,31 @@ constexpr bool IsRootList(Text v) {
   return roots > 0;
 }
 
-// delete_wait_ms: stricter than absl::SimpleAtoi (plain digits only), 0..600000.
-constexpr bool IsWaitMs(Text v) {
-  if (v.size == 0 || v.size > 6) return false;
+// A duration key (host_config.h's ParseMilliseconds), stricter than absl::SimpleAtoi:
+// plain digits only, at most 9 of them, within [min, max].
+constexpr bool IsMsIn(Text v, long min, long max) {
+  if (v.size == 0 || v.size > 9) return false;
   long ms = 0;
   for (size_t i = 0; i < v.size; ++i) {
     if (v.data[i] < '0' || v.data[i] > '9') return false;
     ms = ms * 10 + (v.data[i] - '0');
   }
-  return ms <= 600000;
+  return ms >= min && ms <= max;
+}
+
+constexpr bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// watch_endpoint: host_config.h's IsEndpoint, the same rule.
+constexpr bool IsEndpoint(Text v) {
+  size_t skip = 0;
+  if (v.size >= 7 && Equals(Sub(v, 0, 7), "http://")) skip = 7;
+  if (v.size >= 8 && Equals(Sub(v, 0, 8), "https://")) skip = 8;
+  if (skip == 0 || v.size == skip || v.size > 256) return false;
+  for (size_t i = skip; i < v.size; ++i) {
+    const char c = v.data[i];
+    if (!IsAlnum(c) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']') return false;
+  }
+  return true;
 }
 
 // Reads tardis.conf's text as tardis/config/host_config.h's ParseHostConfig() does, and
@@ -251,7 +267,21 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
     } else if (Equals(key, "containerd_address")) {
       ok = true;
     } else if (Equals(key, "delete_wait_ms")) {
-      ok = IsWaitMs(value);
+      ok = IsMsIn(value, 0, 600000);
+    } else if (Equals(key, "lease_stale_ms")) {
+      ok = IsMsIn(value, 1000, 3600000);
+    } else if (Equals(key, "criu_timeout_ms")) {
+      ok = IsMsIn(value, 1000, 86400000);
+    } else if (Equals(key, "watch_interval_ms")) {
+      ok = IsMsIn(value, 100, 3600000);
+    } else if (Equals(key, "watch_timeout_ms")) {
+      ok = IsMsIn(value, 100, 120000);
+    } else if (Equals(key, "watch_cloud")) {
+      ok = Equals(value, "auto") || Equals(value, "aws") || Equals(value, "gcp") || Equals(value, "azure");
+    } else if (Equals(key, "watch_rebalance")) {
+      ok = Equals(value, "true") || Equals(value, "false");
+    } else if (Equals(key, "watch_endpoint")) {
+      ok = IsEndpoint(value);
     } else {
       return reject("config key the front-end does not know");
     }

@@ -317,7 +317,13 @@ inline FinalizeReport Finalize(FinalizeSystem& system, const std::vector<OptedIn
     }
   }
   PlanOptions plan_options{std::nullopt, options.bytes_per_second, options.fixed_nanos, options.parallel};
-  if (options.deadline_unix_nanos) plan_options.remaining_nanos = *options.deadline_unix_nanos - system.WallNanos();
+  // The deadline is wall-clock time (the cloud's); the workers measure against the monotonic
+  // clock, from the same moment.
+  std::optional<int64_t> monotonic_deadline;
+  if (options.deadline_unix_nanos) {
+    plan_options.remaining_nanos = *options.deadline_unix_nanos - system.WallNanos();
+    monotonic_deadline = system.MonotonicNanos() + *plan_options.remaining_nanos;
+  }
   const bool deadline_passed = plan_options.remaining_nanos && *plan_options.remaining_nanos <= 0;
   if (deadline_passed) system.Log(LogLevel::kWarning, "finalize: the deadline has passed; saving what can be saved");
   std::vector<PlannedContainer> plan;
@@ -331,7 +337,6 @@ inline FinalizeReport Finalize(FinalizeSystem& system, const std::vector<OptedIn
     row.reason = planned.skip;
     system.Log(LogLevel::kWarning, absl::StrCat(row.ns, "/", row.id, ": skipped: ", row.reason));
   }
-  const int64_t monotonic_deadline = started + plan_options.remaining_nanos.value_or(0);
 
   system.Log(LogLevel::kInfo, absl::StrCat("finalize: ", containers.size(), " opted-in containers, ", plan.size(),
                                            " to checkpoint, ", options.parallel, " at a time"));
@@ -342,7 +347,7 @@ inline FinalizeReport Finalize(FinalizeSystem& system, const std::vector<OptedIn
       if (n >= plan.size()) return;
       const size_t i = work[plan[n].input];
       std::optional<int64_t> remaining;
-      if (options.deadline_unix_nanos) remaining = monotonic_deadline - system.MonotonicNanos();
+      if (monotonic_deadline) remaining = *monotonic_deadline - system.MonotonicNanos();
       const std::string skip = DeadlineSkip(inputs[plan[n].input], plan[n].estimate_nanos, remaining, deadline_passed);
       if (!skip.empty()) {
         report.rows[i].result = FinalizeResult::kSkipped;
