@@ -76,7 +76,7 @@ start_watch() {
   wait_for requests_reach 1
 }
 stop_watch() { e2e_stop_daemon "tardisctl watch" "$WATCH_PID" 10; }
-finished() { [[ $(jq -r '.acted[0].finished_unix_nanos // "null"' "$ACTED" 2>/dev/null) != null ]]; }
+finished() { grep -q '"finished_unix_nanos": [0-9]' "$ACTED" 2>/dev/null; }
 
 # start_counters PREFIX N: N opted-in counters, counting.
 start_counters() {
@@ -104,7 +104,9 @@ for round in $(seq 1 "$rounds"); do
       noticed=$(now_ns)
       set_mode notice
       wait_for --timeout 300 finished
-      read -r begun ended <<<"$(jq -r '"\(.acted[0].started_unix_nanos) \(.acted[0].finished_unix_nanos)"' "$ACTED")"
+      # Nanoseconds since 1970 exceed a double's precision: read them as text, not with jq.
+      begun=$(grep -o '"started_unix_nanos": [0-9]*' "$ACTED" | grep -o '[0-9]*$')
+      ended=$(grep -o '"finished_unix_nanos": [0-9]*' "$ACTED" | grep -o '[0-9]*$')
       add "$cloud/$n/start" "$(ms_between "$noticed" "$begun")"
       add "$cloud/$n/end" "$(ms_between "$noticed" "$ended")"
       add "$cloud/$n/finalize" "$(ms_between "$begun" "$ended")"

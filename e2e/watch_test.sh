@@ -19,6 +19,8 @@
 # 3. Azure: a Preempt event for another VM and a Freeze for this one are not notices;
 #    this VM's Preempt is: finalize, then the event is acknowledged (StartRequests).
 # 4. The containers finalized in 1 run again and resume.
+# 5. tardisctl finalize --deadline: a bad time is a usage error; a deadline already passed
+#    still saves everything.
 #
 # Run directly (as root): bazel build //cmd:all //e2e/... &&
 #   TARDIS_BIN_DIR=$PWD/bazel-bin/cmd TARDIS_E2E_DIR=$PWD/bazel-bin/e2e bash e2e/watch_test.sh
@@ -214,6 +216,19 @@ for id in a1 a2 g1 z1; do
   wait_for count_at_least "$E2E_TMP/$id.2.log" $((saved + 2))
   assert_eq "$((saved + 1))" "$(first_count "$E2E_TMP/$id.2.log")" "$id's count goes on where it stopped"
 done
-for id in a1 a2 g1 z1 plain; do remove_container a "$id"; done
+for id in a1 a2 g1 z1; do remove_container a "$id"; done
+
+# ---------------------------------------------------------------------------------------
+log "--- 5. finalize --deadline by hand (which containers a deadline skips: finalize_test.cc)"
+run "$TARDISCTL" --config "$TARDIS_CONFIG" finalize --deadline "in a minute"
+assert_status 2 "a deadline that is not RFC 3339"
+assert_contains "$errors" "--deadline: not an RFC 3339 time: \`in a minute\`"
+start_counters d1
+run "$TARDISCTL" --config "$TARDIS_CONFIG" finalize --deadline 2020-01-01T00:00:00Z --json
+assert_status 0 "finalize past its deadline"
+assert_eq "1 0 0" "$(jq -r '"\(.checkpointed) \(.failed) \(.skipped)"' <<<"$output")" "a deadline passed promises nothing: all tried"
+assert_contains "$(cat "$(tardis_log a)")" "finalize: the deadline has passed; saving what can be saved"
+assert_finalized d1
+remove_container a plain
 
 finish_test

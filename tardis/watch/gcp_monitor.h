@@ -62,6 +62,8 @@ class GcpMonitor : public Monitor {
     return result;
   }
 
+  bool WaitsForChange() const override { return etag_.has_value(); }
+
   // Is this GCP's metadata server? (It answers with Metadata-Flavor: Google.)
   static bool Probe(HttpClient& http, const MonitorOptions& options) {
     absl::StatusOr<HttpResponse> answer = http.Do(Request(options));

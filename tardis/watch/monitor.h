@@ -53,6 +53,9 @@ class Monitor {
   // Where it polls, for the log.
   virtual std::string Describe() const = 0;
   virtual PollResult Poll(HttpClient& http, int64_t wall_nanos, int64_t monotonic_nanos) = 0;
+  // True when the next Poll waits at the service for a change (GCP's long poll): then
+  // the watcher asks again at once instead of after its interval.
+  virtual bool WaitsForChange() const { return false; }
   // After finalize: tells the cloud the node is ready (Azure); nothing elsewhere.
   virtual absl::Status Acknowledge(HttpClient& http, const Notice& notice) { return absl::OkStatus(); }
 };

@@ -223,7 +223,9 @@ TEST(Monitors, GcpLongPollWaitsLongerThanAQuestion) {
   FakeHttp http;
   http.Expect(Preempted(), Answer(200, "FALSE", kGoogle));
   http.Expect(Preempted("?wait_for_change=true&timeout_sec=60&last_etag=abc1"), Answer(200, "FALSE", kGoogle));
+  EXPECT_FALSE(monitor.WaitsForChange()) << "the first question is a plain one";
   monitor.Poll(http, kNow, 0);
+  EXPECT_TRUE(monitor.WaitsForChange());
   monitor.Poll(http, kNow, 0);
   ASSERT_EQ(http.sent().size(), 2u);
   EXPECT_EQ(FakeHttp::HeaderOf(http.sent()[0], "Metadata-Flavor"), "Google");

@@ -1,5 +1,5 @@
-// RunWatch(): the watcher's loop. It polls one cloud's monitor every `interval` (a poll
-// that took longer, such as GCP's long poll, is followed by the next at once), logs
+// RunWatch(): the watcher's loop. It polls one cloud's monitor every `interval` (GCP's
+// long polls follow each other at once: each waits at the service for a change), logs
 // what the metadata service says, and acts on the first spot notice it may act on:
 // records it (acted.h), runs finalize once for the whole node with the notice's
 // deadline, records what finalize did, and acknowledges the notice where the cloud wants
@@ -53,6 +53,9 @@ class WatchSystem {
   virtual node::FinalizeReport Finalize(int64_t deadline_unix_nanos) = 0;
 };
 
+// Between two long polls: a service that answers them at once does not make a busy loop.
+inline constexpr int64_t kLongPollGapNanos = 100LL * 1000000;
+
 struct WatchOptions {
   int64_t interval_nanos = 5LL * 1000000000;
   bool dry_run = false;  // say what would be done; never finalize, record or acknowledge
@@ -83,8 +86,11 @@ class Watcher {
       PollResult result = monitor_.Poll(http_, system_.WallNanos(), started);
       Report(result);
       if (result.notice) Consider(*result.notice);
+      // A long poll is its own wait, unless the service is failing: then the interval.
+      const bool long_poll = monitor_.WaitsForChange() && result.problems.empty();
+      const int64_t gap = long_poll ? kLongPollGapNanos : options_.interval_nanos;
       const int64_t elapsed = system_.MonotonicNanos() - started;
-      if (!system_.Wait(std::max<int64_t>(0, options_.interval_nanos - elapsed))) break;
+      if (!system_.Wait(std::max<int64_t>(0, gap - elapsed))) break;
     }
     system_.Log(LogLevel::kInfo, "stopping on signal");
     return exit_code_;

@@ -45,6 +45,8 @@ PollResult Problem(const std::string& problem) { return {std::nullopt, {problem}
 class ScriptedMonitor : public Monitor {
  public:
   ScriptedMonitor(std::deque<PollResult> polls, absl::Status ack) : polls_(std::move(polls)), ack_(std::move(ack)) {}
+  bool WaitsForChange() const override { return long_polls; }
+  bool long_polls = false;
   Cloud cloud() const override { return Cloud::kAws; }
   std::string Describe() const override { return "scripted"; }
   PollResult Poll(HttpClient&, int64_t, int64_t) override {
@@ -252,6 +254,17 @@ TEST(WatchLoop, PollsEveryIntervalCountingThePollItself) {
   RunWatch(monitor, http, system, {});
   // The finalize took 3 s of the second poll's 5 s.
   EXPECT_EQ(system.waits, (std::vector<int64_t>{5 * kSecond, 2 * kSecond, 5 * kSecond}));
+}
+
+// GCP's long polls follow each other at once (each waits at the service), a failing
+// service is asked every interval all the same.
+TEST(WatchLoop, LongPollsFollowEachOtherUnlessTheServiceFails) {
+  ScriptedMonitor monitor({Quiet(), Problem("answered 503"), Quiet()}, absl::OkStatus());
+  monitor.long_polls = true;
+  NoHttp http;
+  ScriptedSystem system(3);
+  RunWatch(monitor, http, system, {});
+  EXPECT_EQ(system.waits, (std::vector<int64_t>{kLongPollGapNanos, 5 * kSecond, kLongPollGapNanos}));
 }
 
 }  // namespace
