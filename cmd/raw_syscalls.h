@@ -13,6 +13,7 @@ inline constexpr long kAtFdCwd = -100;
 inline constexpr long kReadOnly = 0;           // O_RDONLY
 inline constexpr long kNoCtty = 0400;          // O_NOCTTY
 inline constexpr long kCloseOnExec = 02000000; // O_CLOEXEC
+inline constexpr long kAtSymlinkNoFollow = 0x100;  // AT_SYMLINK_NOFOLLOW
 inline constexpr long kEnoent = 2;
 inline constexpr long kEintr = 4;
 
@@ -81,6 +82,13 @@ inline bool Stat(const char* path, FileId* id) {
   id->device = buffer[0];
   id->inode = buffer[1];
   return true;
+}
+
+// lstat(2) of `path`: 0 when something is there, else -errno.
+inline long Lstat(const char* path) {
+  alignas(16) uint64_t buffer[32];
+  return Syscall(kNewfstatat, kAtFdCwd, reinterpret_cast<long>(path), reinterpret_cast<long>(buffer),
+                 kAtSymlinkNoFollow);
 }
 
 inline long Readlink(const char* path, char* buffer, size_t size) {

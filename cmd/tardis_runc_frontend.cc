@@ -5,7 +5,8 @@
 // Tardis never handles. It reads tardis.conf just enough to find real_runc and log_level,
 // and then, with the identical argv (argv[0] included) and environment:
 //  - execs the real runc directly when the call is certainly one Tardis passes through
-//    (tardis/fastpath/decide.h says when), or
+//    (tardis/fastpath/decide.h says when), or when it is a start, resume or delete of a
+//    container Tardis keeps nothing for (one lstat of its state directory), or
 //  - execs the full program, tardis-runc-handler, installed beside this binary, which
 //    classifies the call exactly and runs Tardis's handlers (cmd/tardis_runc_main.cc).
 // It never writes to stdout, and to stderr only when it cannot run anything at all.
@@ -49,6 +50,7 @@ constexpr size_t kPathRoom = 4096;
 char g_self[kPathRoom];
 long g_self_size = -1;  // -1: not read yet; 0: unknown
 char g_beside[kPathRoom + sizeof kHandlerName];
+char g_state[kPathRoom];
 
 size_t Length(const char* s) {
   size_t n = 0;
@@ -108,6 +110,19 @@ const char* Beside(const char* name) {
   raw::ExitGroup(127);
 }
 
+// Whether Tardis keeps nothing for the container, at <state_dir>/containers/<ns>/<id>:
+// true only when that path certainly does not exist.
+bool NothingKeptFor(const fastpath::Decision& decision) {
+  const fastpath::Text parts[] = {decision.state_dir, {"/containers/", 12}, decision.ns, {"/", 1}, decision.id};
+  size_t size = 0;
+  for (const fastpath::Text& part : parts) {
+    if (size + part.size >= sizeof g_state) return false;
+    for (size_t i = 0; i < part.size; ++i) g_state[size++] = part.data[i];
+  }
+  g_state[size] = '\0';
+  return raw::Lstat(g_state) == -raw::kEnoent;
+}
+
 // $TARDIS_CONFIG as getenv() would find it (the first entry), else the default path.
 const char* ConfigPath(char* const* envp) {
   constexpr size_t kNameSize = sizeof fastpath::kConfigPathVariable - 1;
@@ -153,7 +168,10 @@ bool ReadConfig(const char* path, size_t* size) {
   size_t size = 0;
   if (!ReadConfig(ConfigPath(envp), &size)) ExecHandler(argv, envp);
   const fastpath::Decision decision = fastpath::DecideFastPath(argc, argv, g_config, size);
-  if (decision.action != fastpath::Action::kExecRunc) ExecHandler(argv, envp);
+  if (decision.action == fastpath::Action::kExecHandler) ExecHandler(argv, envp);
+  if (decision.action == fastpath::Action::kExecRuncUnlessKnown && !NothingKeptFor(decision)) {
+    ExecHandler(argv, envp);
+  }
 
   for (size_t i = 0; i < decision.runc.size; ++i) g_runc[i] = decision.runc.data[i];
   g_runc[decision.runc.size] = '\0';

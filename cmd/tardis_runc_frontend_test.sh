@@ -84,8 +84,27 @@ check_direct "kill" "${root[@]}" kill p1 9
 check_direct "ps" "${root[@]}" ps --format json p1
 check_direct "exec" "${root[@]}" exec --process /tmp/p.json --detach --pid-file /tmp/p.pid p1
 check_direct "odd but understood" -root=/r --debug=false --rootless auto list -q
-check_handler "start" "${root[@]}" start p1
-check_handler "resume" "${root[@]}" resume p1
+# start, resume and delete: runc directly while Tardis keeps nothing for the container
+# (<state_dir>/containers/<ns>/<id>), the handler as soon as anything is there.
+check_direct "start, nothing kept" "${root[@]}" start p1
+check_direct "resume, nothing kept" "${root[@]}" resume p1
+check_direct "delete, nothing kept" "${root[@]}" delete p1
+check_direct "delete --force, nothing kept" "${root[@]}" delete --force p1
+check_handler "delete of an id not usable in paths" "${root[@]}" delete .p1
+mkdir -p "$T/state/containers/default/p1"
+check_handler "start, state kept" "${root[@]}" start p1
+check_handler "resume, state kept" "${root[@]}" resume p1
+check_handler "delete --force, state kept" "${root[@]}" delete --force p1
+check_direct "start of another namespace's p1" --root /run/containerd/runc/other start p1
+rm -r "$T/state/containers/default/p1"
+ln -s /nonexistent "$T/state/containers/default/p1"
+check_handler "delete, a dangling symlink kept" "${root[@]}" delete p1
+rm "$T/state/containers/default/p1"
+chmod 0 "$T/state/containers/default"
+if [[ $(id -u) != 0 ]]; then  # root reads through mode 0
+  check_handler "delete, state dir unreadable" "${root[@]}" delete p1
+fi
+chmod 0755 "$T/state/containers/default"
 check_handler "unknown option" --nosuchoption list
 check_handler "unknown command" nosuchcommand
 check_handler "--" -- list

@@ -29,7 +29,7 @@ inline const std::vector<std::string>& Vocabulary() {
       "--systemd-cgroup", "--help", "-h",       "--version", "-v",         "-version=1",
       "state",       "create",     "start",     "checkpoint", "resume",    "delete",
       "kill",        "c1",         "--bundle",  "--pre-dump", "help",      "h",
-      "restore",
+      "restore",     "--force",    "-f",        "-root=/a/b/", "-root=/",   "x/y",
   };
   return words;
 }
@@ -47,11 +47,18 @@ inline std::string RuncOf(const Decision& decision) {
   return std::string(decision.runc.data, decision.runc.size);
 }
 
-// "runc <path> (<rule>)" or "handler (<rule>)".
+// "runc <path> (<rule>)", "runc <path> unless <state_dir>/containers/<ns>/<id> exists
+// (<rule>)" or "handler (<rule>)".
 inline std::string Describe(const Decision& decision) {
-  return decision.action == Action::kExecRunc
-             ? absl::StrCat("runc ", RuncOf(decision), " (", decision.why, ")")
-             : absl::StrCat("handler (", decision.why, ")");
+  const auto text = [](Text t) { return std::string(t.data, t.size); };
+  switch (decision.action) {
+    case Action::kExecRunc: return absl::StrCat("runc ", RuncOf(decision), " (", decision.why, ")");
+    case Action::kExecRuncUnlessKnown:
+      return absl::StrCat("runc ", RuncOf(decision), " unless ", text(decision.state_dir), "/containers/",
+                          text(decision.ns), "/", text(decision.id), " exists (", decision.why, ")");
+    case Action::kExecHandler: break;
+  }
+  return absl::StrCat("handler (", decision.why, ")");
 }
 
 // "" when the shortcut's answer for `args` (config absent) is consistent with the full
@@ -64,6 +71,18 @@ inline std::string CheckArgv(const std::vector<std::string>& args) {
   if (decision.action == Action::kExecRunc && route != runc::Route::kPassThrough) {
     return absl::StrCat(shown, ": the shortcut runs runc, the full program routes it to ",
                         runc::RouteName(route));
+  }
+  // The conditional shortcut: only for the handlers that act on the container's state
+  // alone (lifecycle/state_only_test.cc), and for the very container the full program
+  // would look up.
+  if (decision.action == Action::kExecRuncUnlessKnown) {
+    if (route != runc::Route::kStart && route != runc::Route::kResume && route != runc::Route::kDelete) {
+      return absl::StrCat(shown, ": runc unless known, but the full program routes it to ", runc::RouteName(route));
+    }
+    const std::string ns(decision.ns.data, decision.ns.size), id(decision.id.data, decision.id.size);
+    if (ns != call.ns || id != call.id()) {
+      return absl::StrCat(shown, ": looks for ", ns, "/", id, ", the full program handles ", call.ns, "/", call.id());
+    }
   }
   // Completeness: a call runc accepts with a command Tardis never routes (or none), and no
   // `--` among the global options, takes the shortcut.

@@ -24,6 +24,14 @@
 //    never goes unlogged. A key this file does not know (one added to the parser later)
 //    also means the handler: slower, never wrong.
 //  - log_level is not DEBUG (the full program logs every pass-through at DEBUG).
+// And one conditional answer, kExecRuncUnlessKnown, for `start ID`, `resume ID`, `delete
+// ID` and `delete --force ID` (or -f) with the global options above but no help or
+// version, whose namespace (--root's last element) and id are identifiers Tardis uses in
+// paths: Tardis's handlers for these act only on what it keeps for the container under
+// <state_dir>/containers/<ns>/<id> (a record, a skip flag). The front-end looks there
+// (one lstat): nothing at all means runc directly; anything, or any other answer, the
+// handler. A container that does not opt in never has anything there, so its start and
+// deletes cost what a pass-through costs.
 // The caller also checks what needs the system: real_runc is not the front-end itself,
 // and an exec that fails falls back to the handler.
 //
@@ -44,7 +52,7 @@ inline constexpr char kDefaultConfigPath[] = "/etc/tardis/tardis.conf";
 // The longest real_runc the front-end execs itself (PATH_MAX less its NUL).
 inline constexpr size_t kMaxRuncPath = 4095;
 
-enum class Action { kExecHandler, kExecRunc };
+enum class Action { kExecHandler, kExecRunc, kExecRuncUnlessKnown };
 
 // A piece of text, not NUL-terminated.
 struct Text {
@@ -52,10 +60,19 @@ struct Text {
   size_t size = 0;
 };
 
+// The default of runc's --root, whose last element is then the namespace.
+inline constexpr char kDefaultRuncRoot[] = "/run/runc";
+inline constexpr char kDefaultStateDir[] = "/run/tardis";
+// container/image_location.h's kMaxIdentifierLength.
+inline constexpr size_t kMaxIdentifierLength = 76;
+
 struct Decision {
   Action action = Action::kExecHandler;
-  Text runc;              // kExecRunc: the real runc to exec
+  Text runc;              // kExecRunc, kExecRuncUnlessKnown: the real runc to exec
   const char* why = "";   // a fixed phrase saying which rule decided
+  // kExecRuncUnlessKnown: runc directly only when <state_dir>/containers/<ns>/<id> does
+  // not exist.
+  Text state_dir, ns, id;
 };
 
 namespace decide_internal {
@@ -137,22 +154,82 @@ inline constexpr const char* kLogLevels[] = {"DEBUG", "INFO", "WARNING", "ERROR"
 struct Verdict {
   bool yes = false;
   const char* why = "";
+  // Not `yes`, but runc directly unless Tardis keeps state for ns/id (see the top).
+  bool unless_known = false;
+  Text ns, id;
 };
+
+// container::ValidateIdentifier: a letter or digit, then letters, digits, '_', '.', '-'.
+constexpr bool IsIdentifier(Text t) {
+  if (t.size == 0 || t.size > kMaxIdentifierLength) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(t.data[0])) return false;
+  for (size_t i = 0; i < t.size; ++i) {
+    if (!alnum(t.data[i]) && t.data[i] != '_' && t.data[i] != '.' && t.data[i] != '-') return false;
+  }
+  return true;
+}
+
+// runc/classify.h's LastPathElement.
+constexpr Text LastPathElement(Text path) {
+  while (path.size > 1 && path.data[path.size - 1] == '/') --path.size;
+  size_t slash = path.size;
+  while (slash > 0 && path.data[slash - 1] != '/') --slash;
+  return Sub(path, slash, path.size);
+}
+
+// The words after start, resume or delete, when they are exactly an id (delete: after
+// --force or -f): that id; else an empty Text.
+constexpr Text PlainId(Text command, int argc, const char* const* argv, int i) {
+  if (i < argc && argv[i] != nullptr && Equals(command, "delete") &&
+      (Equals(Text{argv[i], Length(argv[i])}, "--force") || Equals(Text{argv[i], Length(argv[i])}, "-f"))) {
+    ++i;
+  }
+  if (i + 1 != argc || argv[i] == nullptr) return Text{};
+  return Text{argv[i], Length(argv[i])};
+}
+
+inline constexpr const char* kStateOnlyCommands[] = {"start", "resume", "delete"};
+
+constexpr Verdict Yes(const char* why) {
+  Verdict verdict;
+  verdict.yes = true;
+  verdict.why = why;
+  return verdict;
+}
+constexpr Verdict No(const char* why) {
+  Verdict verdict;
+  verdict.why = why;
+  return verdict;
+}
 
 // True when runc's argv (argv[0] included) is certainly a call Tardis passes through.
 constexpr Verdict CertainlyPassThrough(int argc, const char* const* argv) {
-  if (argc < 1 || argv == nullptr) return {false, "no argv[0]"};
+  if (argc < 1 || argv == nullptr) return No("no argv[0]");
+  Text root{kDefaultRuncRoot, sizeof kDefaultRuncRoot - 1};
+  bool help_or_version = false;
   int i = 1;
   while (i < argc) {
-    if (argv[i] == nullptr) return {false, "argv shorter than argc"};
+    if (argv[i] == nullptr) return No("argv shorter than argc");
     const Text word{argv[i], Length(argv[i])};
     if (word.size == 0 || word.data[0] != '-') {
-      if (OneOf(word, kNeverRouted)) return {true, "command Tardis never handles"};
-      if (OneOf(word, kRouted)) return {false, "command Tardis may handle"};
-      return {false, "unknown command"};
+      if (OneOf(word, kNeverRouted)) return Yes("command Tardis never handles");
+      if (OneOf(word, kStateOnlyCommands) && !help_or_version) {
+        const Text id = PlainId(word, argc, argv, i + 1);
+        const Text ns = LastPathElement(root);
+        if (IsIdentifier(id) && IsIdentifier(ns)) {
+          Verdict verdict = No("start/resume/delete: runc directly unless Tardis keeps state for it");
+          verdict.unless_known = true;
+          verdict.ns = ns;
+          verdict.id = id;
+          return verdict;
+        }
+      }
+      if (OneOf(word, kRouted)) return No("command Tardis may handle");
+      return No("unknown command");
     }
-    if (Equals(word, "-")) return {false, "lone -"};
-    if (Equals(word, "--")) return {false, "--"};
+    if (Equals(word, "-")) return No("lone -");
+    if (Equals(word, "--")) return No("--");
     Text name = Sub(word, word.data[1] == '-' ? 2 : 1, word.size);
     const size_t eq = Find(name, '=');
     const bool has_value = eq < name.size;
@@ -160,22 +237,27 @@ constexpr Verdict CertainlyPassThrough(int argc, const char* const* argv) {
     name = Sub(name, 0, eq);
     ++i;
     if (OneOf(name, kGlobalBoolOptions)) {
-      if (has_value && !OneOf(value, kGoBools)) return {false, "bad boolean value"};
+      if (has_value && !OneOf(value, kGoBools)) return No("bad boolean value");
+      if (!Equals(name, "debug") && !Equals(name, "systemd-cgroup")) help_or_version = true;
     } else if (OneOf(name, kGlobalValueOptions)) {
+      Text given = value;
       if (!has_value) {
-        if (i >= argc || argv[i] == nullptr) return {false, "option without its value"};
+        if (i >= argc || argv[i] == nullptr) return No("option without its value");
+        given = Text{argv[i], Length(argv[i])};
         ++i;  // whatever the next word is, it is the value (Go's flag package)
       }
+      if (Equals(name, "root")) root = given;  // the last one wins, as in runc
     } else {
-      return {false, "unknown global option"};
+      return No("unknown global option");
     }
   }
-  return {true, "no command"};
+  return Yes("no command");
 }
 
 struct ConfigVerdict {
   bool clean = false;  // every line accepted; then:
   Text real_runc{kDefaultRealRunc, sizeof kDefaultRealRunc - 1};
+  Text state_dir{kDefaultStateDir, sizeof kDefaultStateDir - 1};
   bool debug = false;
   const char* why = "";
 };
@@ -257,8 +339,10 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
     } else if (Equals(key, "log_level")) {
       for (const char* level : kLogLevels) ok = ok || EqualsIgnoringCase(value, level);
       if (ok) verdict.debug = EqualsIgnoringCase(value, "DEBUG");
-    } else if (Equals(key, "log_file") || Equals(key, "state_dir") ||
-               Equals(key, "checkpoint_base") || Equals(key, "tardis_listen")) {
+    } else if (Equals(key, "state_dir")) {
+      ok = IsAbsolute(value);
+      if (ok) verdict.state_dir = value;
+    } else if (Equals(key, "log_file") || Equals(key, "checkpoint_base") || Equals(key, "tardis_listen")) {
       ok = IsAbsolute(value);
     } else if (Equals(key, "allowed_roots")) {
       ok = IsRootList(value);
@@ -314,6 +398,14 @@ constexpr Decision DecideFastPath(int argc, const char* const* argv, const char*
   }
   const Verdict argv_verdict = CertainlyPassThrough(argc, argv);
   decision.why = argv_verdict.why;
+  if (argv_verdict.unless_known) {
+    decision.action = Action::kExecRuncUnlessKnown;
+    decision.runc = config.real_runc;
+    decision.state_dir = config.state_dir;
+    decision.ns = argv_verdict.ns;
+    decision.id = argv_verdict.id;
+    return decision;
+  }
   if (!argv_verdict.yes) return decision;
   decision.action = Action::kExecRunc;
   decision.runc = config.real_runc;

@@ -65,10 +65,17 @@ std::string Unescape(const std::string& text) {
   return out;
 }
 
-// "runc (<rule>)" / "handler (<rule>)", as argv.golden writes it.
+// "runc (<rule>)" / "runc unless <ns>/<id> is known (<rule>)" / "handler (<rule>)", as
+// argv.golden writes it.
 std::string DescribeArgvDecision(const Decision& decision) {
-  return std::string(decision.action == Action::kExecRunc ? "runc" : "handler") + " (" +
-         decision.why + ")";
+  switch (decision.action) {
+    case Action::kExecRunc: return std::string("runc (") + decision.why + ")";
+    case Action::kExecRuncUnlessKnown:
+      return "runc unless " + std::string(decision.ns.data, decision.ns.size) + "/" +
+             std::string(decision.id.data, decision.id.size) + " is known (" + decision.why + ")";
+    case Action::kExecHandler: break;
+  }
+  return std::string("handler (") + decision.why + ")";
 }
 
 // "runc <path>" / "handler (<rule>)", as config.golden writes it.
