@@ -6,7 +6,8 @@
 // and then, with the identical argv (argv[0] included) and environment:
 //  - execs the real runc directly when the call is certainly one Tardis passes through
 //    (tardis/fastpath/decide.h says when), or when it is a start, resume or delete of a
-//    container Tardis keeps nothing for (one lstat of its state directory), or
+//    container Tardis keeps nothing for (one lstat of its state directory), or a create
+//    of one whose config.json certainly does not opt in, or
 //  - execs the full program, tardis-runc-handler, installed beside this binary, which
 //    classifies the call exactly and runs Tardis's handlers (cmd/tardis_runc_main.cc).
 // It never writes to stdout, and to stderr only when it cannot run anything at all.
@@ -51,6 +52,8 @@ char g_self[kPathRoom];
 long g_self_size = -1;  // -1: not read yet; 0: unknown
 char g_beside[kPathRoom + sizeof kHandlerName];
 char g_state[kPathRoom];
+char g_bundle_config_path[kPathRoom];
+char g_bundle_config[fastpath::kMaxBundleConfigBytes + 1];
 
 size_t Length(const char* s) {
   size_t n = 0;
@@ -123,6 +126,31 @@ bool NothingKeptFor(const fastpath::Decision& decision) {
   return raw::Lstat(g_state) == -raw::kEnoent;
 }
 
+// Whether <bundle>/config.json certainly does not opt the container in (read whole, up
+// to fastpath::kMaxBundleConfigBytes; anything unreadable or larger: not certain).
+bool BundleCertainlyNotOptedIn(fastpath::Text bundle) {
+  constexpr char kName[] = "/config.json";
+  if (bundle.size + sizeof kName > sizeof g_bundle_config_path) return false;
+  for (size_t i = 0; i < bundle.size; ++i) g_bundle_config_path[i] = bundle.data[i];
+  for (size_t i = 0; i < sizeof kName; ++i) g_bundle_config_path[bundle.size + i] = kName[i];
+  const long fd = raw::Open(g_bundle_config_path);
+  if (fd < 0) return false;
+  size_t size = 0;
+  bool ok = true;
+  while (true) {
+    const long n = raw::Read(static_cast<int>(fd), g_bundle_config + size, sizeof g_bundle_config - size);
+    if (n == -raw::kEintr) continue;
+    if (n < 0 || (n > 0 && size + static_cast<size_t>(n) > fastpath::kMaxBundleConfigBytes)) {
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    size += static_cast<size_t>(n);
+  }
+  raw::Close(static_cast<int>(fd));
+  return ok && fastpath::CertainlyNotOptedIn(g_bundle_config, size);
+}
+
 // $TARDIS_CONFIG as getenv() would find it (the first entry), else the default path.
 const char* ConfigPath(char* const* envp) {
   constexpr size_t kNameSize = sizeof fastpath::kConfigPathVariable - 1;
@@ -170,6 +198,10 @@ bool ReadConfig(const char* path, size_t* size) {
   const fastpath::Decision decision = fastpath::DecideFastPath(argc, argv, g_config, size);
   if (decision.action == fastpath::Action::kExecHandler) ExecHandler(argv, envp);
   if (decision.action == fastpath::Action::kExecRuncUnlessKnown && !NothingKeptFor(decision)) {
+    ExecHandler(argv, envp);
+  }
+  if (decision.action == fastpath::Action::kExecRuncUnlessOptedIn &&
+      (!NothingKeptFor(decision) || !BundleCertainlyNotOptedIn(decision.bundle))) {
     ExecHandler(argv, envp);
   }
 

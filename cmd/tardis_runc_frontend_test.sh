@@ -105,6 +105,28 @@ if [[ $(id -u) != 0 ]]; then  # root reads through mode 0
   check_handler "delete, state dir unreadable" "${root[@]}" delete p1
 fi
 chmod 0755 "$T/state/containers/default"
+
+# create: runc directly when Tardis keeps nothing for the container and its config.json
+# certainly does not opt in; the handler when it may (even with TARDIS_ENABLE spelled in
+# JSON escapes), when config.json cannot be read, or when state is kept.
+bundle() {  # bundle NAME CONFIG_JSON: a bundle dir with that config.json
+  mkdir -p "$T/bundles/$1"
+  printf '%s' "$2" >"$T/bundles/$1/config.json"
+}
+bundle plain '{"process":{"env":["PATH=/bin","HTML=\u003cb\u003e"]}}'
+bundle enabled '{"process":{"env":["PATH=/bin","TARDIS_ENABLE=1"]}}'
+bundle escaped '{"process":{"env":["PATH=/bin","\u0054ARDIS_ENABLE=1"]}}'
+mkdir -p "$T/bundles/none"
+create=(create --pid-file "$T/init.pid" --bundle)
+check_direct "create, not opted in" "${root[@]}" "${create[@]}" "$T/bundles/plain" n1
+check_direct "create with a console socket" "${root[@]}" create --bundle "$T/bundles/plain" --console-socket /s.sock n1
+check_handler "create, opted in" "${root[@]}" "${create[@]}" "$T/bundles/enabled" n2
+check_handler "create, TARDIS_ENABLE escaped" "${root[@]}" "${create[@]}" "$T/bundles/escaped" n3
+check_handler "create, no config.json" "${root[@]}" "${create[@]}" "$T/bundles/none" n4
+mkdir -p "$T/state/containers/default/n5"
+check_handler "create, state kept" "${root[@]}" "${create[@]}" "$T/bundles/plain" n5
+head -c 1100000 /dev/zero | tr '\0' ' ' >>"$T/bundles/plain/config.json"
+check_handler "create, config.json over 1 MiB" "${root[@]}" "${create[@]}" "$T/bundles/plain" n6
 check_handler "unknown option" --nosuchoption list
 check_handler "unknown command" nosuchcommand
 check_handler "--" -- list

@@ -13,6 +13,7 @@
 #include <absl/strings/str_join.h>
 
 #include "tardis/config/host_config.h"
+#include "tardis/container/opt_in.h"
 #include "tardis/fastpath/decide.h"
 #include "tardis/runc/classify.h"
 #include "tardis/runc/route.h"
@@ -56,6 +57,10 @@ inline std::string Describe(const Decision& decision) {
     case Action::kExecRuncUnlessKnown:
       return absl::StrCat("runc ", RuncOf(decision), " unless ", text(decision.state_dir), "/containers/",
                           text(decision.ns), "/", text(decision.id), " exists (", decision.why, ")");
+    case Action::kExecRuncUnlessOptedIn:
+      return absl::StrCat("runc ", RuncOf(decision), " unless ", text(decision.state_dir), "/containers/",
+                          text(decision.ns), "/", text(decision.id), " exists or ", text(decision.bundle),
+                          "/config.json may opt in (", decision.why, ")");
     case Action::kExecHandler: break;
   }
   return absl::StrCat("handler (", decision.why, ")");
@@ -82,6 +87,18 @@ inline std::string CheckArgv(const std::vector<std::string>& args) {
     const std::string ns(decision.ns.data, decision.ns.size), id(decision.id.data, decision.id.size);
     if (ns != call.ns || id != call.id()) {
       return absl::StrCat(shown, ": looks for ", ns, "/", id, ", the full program handles ", call.ns, "/", call.id());
+    }
+  }
+  if (decision.action == Action::kExecRuncUnlessOptedIn) {
+    if (route != runc::Route::kCreate) {
+      return absl::StrCat(shown, ": runc unless opted in, but the full program routes it to ", runc::RouteName(route));
+    }
+    const std::string ns(decision.ns.data, decision.ns.size), id(decision.id.data, decision.id.size);
+    const std::string bundle(decision.bundle.data, decision.bundle.size);
+    const runc::Option* given = call.Find("bundle");
+    if (ns != call.ns || id != call.id() || given == nullptr || given->value != bundle) {
+      return absl::StrCat(shown, ": reads ", bundle, " for ", ns, "/", id, ", the full program creates ", call.ns, "/",
+                          call.id(), " from ", given == nullptr ? "(no --bundle)" : given->value);
     }
   }
   // Completeness: a call runc accepts with a command Tardis never routes (or none), and no
@@ -116,6 +133,16 @@ inline std::string CheckConfig(const std::vector<std::string>& args, const std::
   if (Decide(args, "").action != Action::kExecRunc) {
     return "the config turned a handler call into a runc call";
   }
+  return "";
+}
+
+// "" when CertainlyNotOptedIn(json) agrees with the full program's reader: a config.json
+// it calls certainly not opted in is not opted in (or not readable at all, which create
+// passes through as well), else what is wrong.
+inline std::string CheckBundleConfig(const std::string& json) {
+  if (!CertainlyNotOptedIn(json.data(), json.size())) return "";
+  const absl::StatusOr<container::ContainerSettings> settings = container::ReadContainerSettings(json);
+  if (settings.ok() && settings->enabled) return "certainly not opted in, but the full reader says it opts in";
   return "";
 }
 

@@ -32,6 +32,10 @@
 // (one lstat): nothing at all means runc directly; anything, or any other answer, the
 // handler. A container that does not opt in never has anything there, so its start and
 // deletes cost what a pass-through costs.
+// And kExecRuncUnlessOptedIn for `create --bundle /ABS [--pid-file P] [--console-socket
+// S] [--no-pivot] [--no-new-keyring] ID` (those spellings only): the same look at the
+// state directory, and the bundle's config.json must certainly not opt in
+// (CertainlyNotOptedIn below): then create's handler would pass it through untouched.
 // The caller also checks what needs the system: real_runc is not the front-end itself,
 // and an exec that fails falls back to the handler.
 //
@@ -52,7 +56,7 @@ inline constexpr char kDefaultConfigPath[] = "/etc/tardis/tardis.conf";
 // The longest real_runc the front-end execs itself (PATH_MAX less its NUL).
 inline constexpr size_t kMaxRuncPath = 4095;
 
-enum class Action { kExecHandler, kExecRunc, kExecRuncUnlessKnown };
+enum class Action { kExecHandler, kExecRunc, kExecRuncUnlessKnown, kExecRuncUnlessOptedIn };
 
 // A piece of text, not NUL-terminated.
 struct Text {
@@ -70,10 +74,52 @@ struct Decision {
   Action action = Action::kExecHandler;
   Text runc;              // kExecRunc, kExecRuncUnlessKnown: the real runc to exec
   const char* why = "";   // a fixed phrase saying which rule decided
-  // kExecRuncUnlessKnown: runc directly only when <state_dir>/containers/<ns>/<id> does
-  // not exist.
-  Text state_dir, ns, id;
+  // kExecRuncUnlessKnown, kExecRuncUnlessOptedIn: runc directly only when
+  // <state_dir>/containers/<ns>/<id> does not exist; kExecRuncUnlessOptedIn: and
+  // <bundle>/config.json certainly does not opt in.
+  Text state_dir, ns, id, bundle;
 };
+
+// The largest config.json the front-end reads; a larger one is the handler's.
+inline constexpr size_t kMaxBundleConfigBytes = 1 << 20;
+// container/opt_in.h's kEnableVariable.
+inline constexpr char kEnableVariable[] = "TARDIS_ENABLE";
+
+// True when config.json's text certainly does not opt the container in: the name
+// TARDIS_ENABLE appears nowhere, not even spelled with JSON's backslash-u escapes (one
+// that stands for an ASCII letter, digit or '_', anywhere, makes it uncertain). The full program's reader
+// (container/opt_in.h) then finds no TARDIS_ENABLE=1 in process.env, or no valid JSON:
+// either way create passes through. False means only "look closer": the handler.
+constexpr bool CertainlyNotOptedIn(const char* json, size_t size) {
+  constexpr size_t kNameSize = sizeof kEnableVariable - 1;
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < size; ++i) {
+    if (json[i] == kEnableVariable[0] && size - i >= kNameSize) {
+      size_t n = 0;
+      while (n < kNameSize && json[i + n] == kEnableVariable[n]) ++n;
+      if (n == kNameSize) return false;
+    }
+    if (json[i] != '\\' || i + 1 >= size) continue;
+    if (json[i + 1] == 'u' && i + 5 < size) {
+      int value = 0;
+      bool all_hex = true;
+      for (size_t k = i + 2; k < i + 6; ++k) {
+        all_hex = all_hex && hex(json[k]) >= 0;
+        value = value * 16 + (hex(json[k]) >= 0 ? hex(json[k]) : 0);
+      }
+      const bool word_char = (value >= '0' && value <= '9') || (value >= 'A' && value <= 'Z') ||
+                             (value >= 'a' && value <= 'z') || value == '_';
+      if (all_hex && word_char) return false;
+    }
+    ++i;  // the escaped character is not the start of another escape
+  }
+  return true;
+}
 
 namespace decide_internal {
 
@@ -154,9 +200,10 @@ inline constexpr const char* kLogLevels[] = {"DEBUG", "INFO", "WARNING", "ERROR"
 struct Verdict {
   bool yes = false;
   const char* why = "";
-  // Not `yes`, but runc directly unless Tardis keeps state for ns/id (see the top).
+  // Not `yes`, but runc directly unless Tardis keeps state for ns/id (see the top);
+  // with a bundle (create): and unless its config.json may opt in.
   bool unless_known = false;
-  Text ns, id;
+  Text ns, id, bundle;
 };
 
 // container::ValidateIdentifier: a letter or digit, then letters, digits, '_', '.', '-'.
@@ -191,6 +238,34 @@ constexpr Text PlainId(Text command, int argc, const char* const* argv, int i) {
 
 inline constexpr const char* kStateOnlyCommands[] = {"start", "resume", "delete"};
 
+struct CreateWords {
+  Text bundle, id;
+};
+
+// `create` followed by exactly the options containerd and Docker send, each spelled one
+// way (--bundle with an absolute path, --pid-file and --console-socket with a value
+// word, --no-pivot and --no-new-keyring bare), and then one id; else an empty id.
+constexpr CreateWords PlainCreate(int argc, const char* const* argv, int i) {
+  CreateWords words;
+  for (; i < argc && argv[i] != nullptr; ++i) {
+    const Text word{argv[i], Length(argv[i])};
+    if (word.size == 0 || word.data[0] != '-') break;
+    if (Equals(word, "--no-pivot") || Equals(word, "--no-new-keyring")) continue;
+    if (!Equals(word, "--bundle") && !Equals(word, "--pid-file") && !Equals(word, "--console-socket")) {
+      return CreateWords{};
+    }
+    if (i + 1 >= argc || argv[i + 1] == nullptr) return CreateWords{};
+    const Text value{argv[i + 1], Length(argv[i + 1])};
+    if (Equals(word, "--bundle")) words.bundle = value;
+    ++i;
+  }
+  if (i + 1 != argc || argv[i] == nullptr || words.bundle.size == 0 || words.bundle.data[0] != '/') {
+    return CreateWords{};
+  }
+  words.id = Text{argv[i], Length(argv[i])};
+  return words;
+}
+
 constexpr Verdict Yes(const char* why) {
   Verdict verdict;
   verdict.yes = true;
@@ -222,6 +297,18 @@ constexpr Verdict CertainlyPassThrough(int argc, const char* const* argv) {
           verdict.unless_known = true;
           verdict.ns = ns;
           verdict.id = id;
+          return verdict;
+        }
+      }
+      if (Equals(word, "create") && !help_or_version) {
+        const CreateWords create = PlainCreate(argc, argv, i + 1);
+        const Text ns = LastPathElement(root);
+        if (IsIdentifier(create.id) && IsIdentifier(ns)) {
+          Verdict verdict = No("create: runc directly unless Tardis keeps state for it or config.json may opt in");
+          verdict.unless_known = true;
+          verdict.ns = ns;
+          verdict.id = create.id;
+          verdict.bundle = create.bundle;
           return verdict;
         }
       }
@@ -399,7 +486,8 @@ constexpr Decision DecideFastPath(int argc, const char* const* argv, const char*
   const Verdict argv_verdict = CertainlyPassThrough(argc, argv);
   decision.why = argv_verdict.why;
   if (argv_verdict.unless_known) {
-    decision.action = Action::kExecRuncUnlessKnown;
+    decision.action = argv_verdict.bundle.size > 0 ? Action::kExecRuncUnlessOptedIn : Action::kExecRuncUnlessKnown;
+    decision.bundle = argv_verdict.bundle;
     decision.runc = config.real_runc;
     decision.state_dir = config.state_dir;
     decision.ns = argv_verdict.ns;

@@ -73,6 +73,10 @@ std::string DescribeArgvDecision(const Decision& decision) {
     case Action::kExecRuncUnlessKnown:
       return "runc unless " + std::string(decision.ns.data, decision.ns.size) + "/" +
              std::string(decision.id.data, decision.id.size) + " is known (" + decision.why + ")";
+    case Action::kExecRuncUnlessOptedIn:
+      return "runc unless " + std::string(decision.ns.data, decision.ns.size) + "/" +
+             std::string(decision.id.data, decision.id.size) + " is known or " +
+             std::string(decision.bundle.data, decision.bundle.size) + " opts in (" + decision.why + ")";
     case Action::kExecHandler: break;
   }
   return std::string("handler (") + decision.why + ")";
@@ -301,6 +305,30 @@ TEST(DecideFastPathTest, OddArgvGoesToTheHandler) {
   EXPECT_EQ(Describe(DecideFastPath(1, just_runc, "", 0)), "runc /usr/sbin/runc (no command)");
   // No config text at all is the same as an empty file.
   EXPECT_EQ(DecideFastPath(1, just_runc, nullptr, 0).action, Action::kExecRunc);
+}
+
+// What the front-end makes of real config.json texts, and that the full program's reader
+// agrees wherever it is certain.
+TEST(CertainlyNotOptedInTest, BundleConfigs) {
+  const std::pair<const char*, bool> cases[] = {
+      {"plain.json", true},
+      {"go-escapes.json", true},         // Go writes <, > and & as backslash-u escapes
+      {"escaped-backslash.json", true},  // an escaped backslash, then a literal u0054
+      {"truncated.json", true},          // not JSON: create passes it through as well
+      {"opted-in.json", false},
+      {"disabled.json", false},          // TARDIS_ENABLE=0: not opted in, but not certain
+      {"escaped-name.json", false},      // TARDIS_ENABLE with its T escaped
+  };
+  for (const auto& [file, want] : cases) {
+    const std::string json = ReadTestFile(absl::StrCat("testdata/fastpath/bundle_config_corpus/", file));
+    EXPECT_EQ(CertainlyNotOptedIn(json.data(), json.size()), want) << file;
+    EXPECT_EQ(CheckBundleConfig(json), "") << file;
+  }
+  const std::pair<std::string, bool> texts[] = {
+      {"", true}, {"TARDIS_ENABL", true}, {"xTARDIS_ENABLEx", false}, {"\\u005", true}, {"\\u005F", false},
+      {"\\u00zz", true}, {"\\", true}, {"\\\\u0041", true}, {"\\\\\\u0041", false},
+  };
+  for (const auto& [text, want] : texts) EXPECT_EQ(CertainlyNotOptedIn(text.data(), text.size()), want) << text;
 }
 
 }  // namespace

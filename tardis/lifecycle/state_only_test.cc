@@ -1,8 +1,9 @@
 // What tardis-runc's front-end relies on when it runs runc directly for start, resume and
-// delete of a container Tardis keeps nothing for (fastpath/decide.h,
-// kExecRuncUnlessKnown): with no <state_dir>/containers/<ns>/<id>, each of these handlers
-// passes the call through untouched and leaves nothing behind. And with state there, the
-// front-end must not skip them: each acts on it.
+// delete of a container Tardis keeps nothing for, and for the create of one whose
+// config.json does not opt in (fastpath/decide.h, kExecRuncUnlessKnown and
+// kExecRuncUnlessOptedIn): with no <state_dir>/containers/<ns>/<id>, each of these
+// handlers passes the call through untouched and leaves nothing behind. And with state
+// there, the front-end must not skip them: each acts on it.
 #include <sys/stat.h>
 
 #include <string>
