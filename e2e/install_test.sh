@@ -114,7 +114,9 @@ log "--- 2. the installed config makes containerd's CRI plugin run tardis-runc"
 B=$E2E_TMP/b
 CRI_CONFIG=$(cri_containerd_config b)
 cp -p "$CRI_CONFIG" "$W/cri-original.toml"
-CRI_TARDIS_CONFIG=$(write_tardis_config b)
+# DEBUG: the handler logs every call it is given, and the front-end gives it every call
+# (a pause container's create would otherwise go to runc directly, leaving no trace).
+CRI_TARDIS_CONFIG=$(write_tardis_config b log_level=DEBUG)
 # shellcheck disable=SC2046
 tardisctl install --containerd-config "$CRI_CONFIG" $(install_paths cri "$CRI_TARDIS_CONFIG")
 assert_status 0 "install for the CRI node"

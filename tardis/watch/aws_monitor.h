@@ -73,13 +73,8 @@ class AwsMonitor : public Monitor {
 
  private:
   static HttpRequest TokenRequest(const MonitorOptions& options) {
-    HttpRequest request;
-    request.method = "PUT";
-    request.url = absl::StrCat(options.endpoint, "/latest/api/token");
-    request.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", absl::StrCat(options.token_ttl_seconds)}};
-    request.connect_timeout_ms = options.connect_timeout_ms;
-    request.total_timeout_ms = options.timeout_ms;
-    return request;
+    return MetadataRequest(options, "PUT", "/latest/api/token", "X-aws-ec2-metadata-token-ttl-seconds",
+                           absl::StrCat(options.token_ttl_seconds));
   }
 
   absl::Status FetchToken(HttpClient& http, int64_t monotonic_nanos, PollResult* result) {
@@ -107,11 +102,7 @@ class AwsMonitor : public Monitor {
       }
     }
     for (int attempt = 0;; ++attempt) {
-      HttpRequest request;
-      request.url = absl::StrCat(options_.endpoint, path);
-      request.headers = {{"X-aws-ec2-metadata-token", *token_}};
-      request.connect_timeout_ms = options_.connect_timeout_ms;
-      request.total_timeout_ms = options_.timeout_ms;
+      const HttpRequest request = MetadataRequest(options_, "GET", path, "X-aws-ec2-metadata-token", *token_);
       absl::StatusOr<HttpResponse> answer = http.Do(request);
       if (!answer.ok() || answer->status != 401 || attempt > 0) return answer;
       result->notes.push_back(absl::StrCat(DescribeRequest(request), " answered 401: fetching a new session token"));

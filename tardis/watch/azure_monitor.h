@@ -105,12 +105,7 @@ class AzureMonitor : public Monitor {
 
  private:
   static HttpRequest Request(const MonitorOptions& options, const char* path) {
-    HttpRequest request;
-    request.url = absl::StrCat(options.endpoint, path);
-    request.headers = {{"Metadata", "true"}};
-    request.connect_timeout_ms = options.connect_timeout_ms;
-    request.total_timeout_ms = options.timeout_ms;
-    return request;
+    return MetadataRequest(options, "GET", path, "Metadata", "true");
   }
 
   MonitorOptions options_;

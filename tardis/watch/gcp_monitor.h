@@ -72,12 +72,7 @@ class GcpMonitor : public Monitor {
 
  private:
   static HttpRequest Request(const MonitorOptions& options) {
-    HttpRequest request;
-    request.url = absl::StrCat(options.endpoint, kGcpPreemptedPath);
-    request.headers = {{"Metadata-Flavor", "Google"}};
-    request.connect_timeout_ms = options.connect_timeout_ms;
-    request.total_timeout_ms = options.timeout_ms;
-    return request;
+    return MetadataRequest(options, "GET", kGcpPreemptedPath, "Metadata-Flavor", "Google");
   }
 
   MonitorOptions options_;

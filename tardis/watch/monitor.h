@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <absl/status/status.h>
@@ -59,6 +60,18 @@ class Monitor {
   // After finalize: tells the cloud the node is ready (Azure); nothing elsewhere.
   virtual absl::Status Acknowledge(HttpClient& http, const Notice& notice) { return absl::OkStatus(); }
 };
+
+// A request to the service at `path`, with one header and the options' timeouts.
+inline HttpRequest MetadataRequest(const MonitorOptions& options, absl::string_view method, absl::string_view path,
+                                   std::string header, std::string value) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.url = absl::StrCat(options.endpoint, path);
+  request.headers = {{std::move(header), std::move(value)}};
+  request.connect_timeout_ms = options.connect_timeout_ms;
+  request.total_timeout_ms = options.timeout_ms;
+  return request;
+}
 
 // "GET <url> answered 503" and the like: one line naming what was asked and what came.
 inline std::string UnexpectedStatus(const HttpRequest& request, const HttpResponse& response) {
