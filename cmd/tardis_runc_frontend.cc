@@ -113,10 +113,12 @@ const char* Beside(const char* name) {
   raw::ExitGroup(127);
 }
 
-// Whether Tardis keeps nothing for the container, at <state_dir>/containers/<ns>/<id>:
-// true only when that path certainly does not exist.
+// Whether Tardis keeps nothing for the container, at <state_dir>/containers/<ns>/<id>
+// (or, with decision.flag, at that file in it): true only when that path certainly does
+// not exist.
 bool NothingKeptFor(const fastpath::Decision& decision) {
-  const fastpath::Text parts[] = {decision.state_dir, {"/containers/", 12}, decision.ns, {"/", 1}, decision.id};
+  const fastpath::Text parts[] = {decision.state_dir, {"/containers/", 12}, decision.ns, {"/", 1}, decision.id,
+                                  {"/", decision.flag.size > 0 ? 1u : 0u}, decision.flag};
   size_t size = 0;
   for (const fastpath::Text& part : parts) {
     if (size + part.size >= sizeof g_state) return false;

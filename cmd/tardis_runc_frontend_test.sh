@@ -92,9 +92,19 @@ check_direct "delete, nothing kept" "${root[@]}" delete p1
 check_direct "delete --force, nothing kept" "${root[@]}" delete --force p1
 check_handler "delete of an id not usable in paths" "${root[@]}" delete .p1
 mkdir -p "$T/state/containers/default/p1"
-check_handler "start, state kept" "${root[@]}" start p1
-check_handler "resume, state kept" "${root[@]}" resume p1
+check_direct "start, state kept but no skip-start flag" "${root[@]}" start p1
+check_direct "resume, state kept but no skip-resume flag" "${root[@]}" resume p1
 check_handler "delete --force, state kept" "${root[@]}" delete --force p1
+# A flag there: the handler's, which consumes it and does not call runc at all.
+for call in start resume; do
+  flag=$T/state/containers/default/p1/skip-$call
+  touch "$flag"
+  run "$T/alone/tardis-runc" "${root[@]}" "$call" p1
+  [[ $status == 127 ]] || fail "$call with its skip flag: alone: expected the handler (127), got exit $status"
+  run "$T/full/tardis-runc" "${root[@]}" "$call" p1
+  [[ $status == 0 && -z $out && ! -e $flag ]] ||
+    fail "$call with its skip flag: expected the handler to skip runc and consume the flag, got exit $status: $out"
+done
 check_direct "start of another namespace's p1" --root /run/containerd/runc/other start p1
 rm -r "$T/state/containers/default/p1"
 ln -s /nonexistent "$T/state/containers/default/p1"

@@ -56,7 +56,8 @@ inline std::string Describe(const Decision& decision) {
     case Action::kExecRunc: return absl::StrCat("runc ", RuncOf(decision), " (", decision.why, ")");
     case Action::kExecRuncUnlessKnown:
       return absl::StrCat("runc ", RuncOf(decision), " unless ", text(decision.state_dir), "/containers/",
-                          text(decision.ns), "/", text(decision.id), " exists (", decision.why, ")");
+                          text(decision.ns), "/", text(decision.id), decision.flag.size > 0 ? "/" : "",
+                          text(decision.flag), " exists (", decision.why, ")");
     case Action::kExecRuncUnlessOptedIn:
       return absl::StrCat("runc ", RuncOf(decision), " unless ", text(decision.state_dir), "/containers/",
                           text(decision.ns), "/", text(decision.id), " exists or ", text(decision.bundle),
@@ -88,6 +89,12 @@ inline std::string CheckArgv(const std::vector<std::string>& args) {
     if (ns != call.ns || id != call.id()) {
       return absl::StrCat(shown, ": looks for ", ns, "/", id, ", the full program handles ", call.ns, "/", call.id());
     }
+    // start and resume consume one flag each; delete reads the record.
+    const std::string flag(decision.flag.data, decision.flag.size);
+    const std::string want = route == runc::Route::kStart    ? kSkipStartFlag
+                             : route == runc::Route::kResume ? kSkipResumeFlag
+                                                             : "";
+    if (flag != want) return absl::StrCat(shown, ": looks for `", flag, "`, the handler acts on `", want, "`");
   }
   if (decision.action == Action::kExecRuncUnlessOptedIn) {
     if (route != runc::Route::kCreate) {

@@ -28,10 +28,12 @@
 // ID` and `delete --force ID` (or -f) with the global options above but no help or
 // version, whose namespace (--root's last element) and id are identifiers Tardis uses in
 // paths: Tardis's handlers for these act only on what it keeps for the container under
-// <state_dir>/containers/<ns>/<id> (a record, a skip flag). The front-end looks there
-// (one lstat): nothing at all means runc directly; anything, or any other answer, the
-// handler. A container that does not opt in never has anything there, so its start and
-// deletes cost what a pass-through costs.
+// <state_dir>/containers/<ns>/<id>: start only on its skip-start flag, resume only on its
+// skip-resume flag, delete on its record. The front-end looks there (one lstat of the
+// flag, or of the directory for delete): nothing at all means runc directly; anything,
+// or any other answer, the handler. A container that does not opt in never has anything
+// there, so its start and deletes cost what a pass-through costs; an opted-in one's start
+// goes to the handler only after a restore.
 // And kExecRuncUnlessOptedIn for `create --bundle /ABS [--pid-file P] [--console-socket
 // S] [--no-pivot] [--no-new-keyring] ID` (those spellings only): the same look at the
 // state directory, and the bundle's config.json must certainly not opt in
@@ -76,9 +78,14 @@ struct Decision {
   const char* why = "";   // a fixed phrase saying which rule decided
   // kExecRuncUnlessKnown, kExecRuncUnlessOptedIn: runc directly only when
   // <state_dir>/containers/<ns>/<id> does not exist; kExecRuncUnlessOptedIn: and
-  // <bundle>/config.json certainly does not opt in.
-  Text state_dir, ns, id, bundle;
+  // <bundle>/config.json certainly does not opt in. `flag` (start, resume): the file in
+  // that directory to look for instead of the directory itself.
+  Text state_dir, ns, id, bundle, flag;
 };
+
+// state/state_store.h's flag files, which start's and resume's handlers consume.
+inline constexpr char kSkipStartFlag[] = "skip-start";
+inline constexpr char kSkipResumeFlag[] = "skip-resume";
 
 // The largest config.json the front-end reads; a larger one is the handler's.
 inline constexpr size_t kMaxBundleConfigBytes = 1 << 20;
@@ -203,7 +210,7 @@ struct Verdict {
   // Not `yes`, but runc directly unless Tardis keeps state for ns/id (see the top);
   // with a bundle (create): and unless its config.json may opt in.
   bool unless_known = false;
-  Text ns, id, bundle;
+  Text ns, id, bundle, flag;
 };
 
 // container::ValidateIdentifier: a letter or digit, then letters, digits, '_', '.', '-'.
@@ -297,6 +304,8 @@ constexpr Verdict CertainlyPassThrough(int argc, const char* const* argv) {
           verdict.unless_known = true;
           verdict.ns = ns;
           verdict.id = id;
+          if (Equals(word, "start")) verdict.flag = Text{kSkipStartFlag, sizeof kSkipStartFlag - 1};
+          if (Equals(word, "resume")) verdict.flag = Text{kSkipResumeFlag, sizeof kSkipResumeFlag - 1};
           return verdict;
         }
       }
@@ -488,6 +497,7 @@ constexpr Decision DecideFastPath(int argc, const char* const* argv, const char*
   if (argv_verdict.unless_known) {
     decision.action = argv_verdict.bundle.size > 0 ? Action::kExecRuncUnlessOptedIn : Action::kExecRuncUnlessKnown;
     decision.bundle = argv_verdict.bundle;
+    decision.flag = argv_verdict.flag;
     decision.runc = config.real_runc;
     decision.state_dir = config.state_dir;
     decision.ns = argv_verdict.ns;

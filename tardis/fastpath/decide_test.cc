@@ -72,7 +72,9 @@ std::string DescribeArgvDecision(const Decision& decision) {
     case Action::kExecRunc: return std::string("runc (") + decision.why + ")";
     case Action::kExecRuncUnlessKnown:
       return "runc unless " + std::string(decision.ns.data, decision.ns.size) + "/" +
-             std::string(decision.id.data, decision.id.size) + " is known (" + decision.why + ")";
+             std::string(decision.id.data, decision.id.size) +
+             (decision.flag.size > 0 ? "/" + std::string(decision.flag.data, decision.flag.size) : "") +
+             " is known (" + decision.why + ")";
     case Action::kExecRuncUnlessOptedIn:
       return "runc unless " + std::string(decision.ns.data, decision.ns.size) + "/" +
              std::string(decision.id.data, decision.id.size) + " is known or " +

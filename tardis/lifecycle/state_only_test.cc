@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
 
+#include "tardis/fastpath/decide.h"
 #include "tardis/lifecycle/create.h"
 #include "tardis/lifecycle/delete.h"
 #include "tardis/lifecycle/handler_fixture.h"
@@ -58,8 +60,14 @@ TEST_F(StateOnlyTest, WithStateEachActsOnIt) {
   ASSERT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
   ASSERT_TRUE(Exists(Path("state/containers/default/c1")));
   ContainerState state = state_->For("default", "c1");
+  // An opted-in container's start and resume act only on their flags (the front-end
+  // looks for these very files: fastpath::kSkipStartFlag, kSkipResumeFlag).
+  EXPECT_TRUE(Handle({"start", "c1"}).pass_through());
+  EXPECT_TRUE(Handle({"resume", "c1"}).pass_through());
   ASSERT_TRUE(state.Set(Flag::kSkipStart).ok());
   ASSERT_TRUE(state.Set(Flag::kSkipResume).ok());
+  EXPECT_TRUE(Exists(Path(absl::StrCat("state/containers/default/c1/", fastpath::kSkipStartFlag))));
+  EXPECT_TRUE(Exists(Path(absl::StrCat("state/containers/default/c1/", fastpath::kSkipResumeFlag))));
   EXPECT_FALSE(Handle({"start", "c1"}).pass_through()) << "a restored container's start is skipped";
   EXPECT_FALSE(Handle({"resume", "c1"}).pass_through()) << "a checkpointed container's resume is skipped";
   EXPECT_FALSE(Handle({"delete", "--force", "c1"}).pass_through()) << "delete decides the image's fate";
