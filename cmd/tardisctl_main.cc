@@ -1,7 +1,8 @@
 // tardisctl: the node CLI. `finalize` checkpoints and stops every opted-in running
 // container (what a spot-reclaim warning triggers), `status` shows them and their images,
 // `install`/`uninstall` make containerd use tardis-runc and undo it, `log` changes the log
-// settings, `watch` runs finalize by itself on a cloud's spot notice. The logic is in tardis/node; this file parses the command line and prints.
+// settings, `watch` runs finalize by itself on a cloud's spot notice. The logic is in
+// tardis/node and tardis/watch; this file parses the command line and prints.
 //
 // Every error is one line on stderr and a non-zero exit status (2 for a usage error).
 #include <poll.h>
@@ -85,7 +86,7 @@ constexpr char kFinalizeHelp[] =
     "                   configuration, else ctr's default)\n"
     "  --parallel N     containers checkpointed at once (default: the number of CPUs, at least 2)\n"
     "  --deadline TIME  when the node goes, RFC 3339 (2026-12-03T17:02:00Z)\n"
-    "  --json         print the report as JSON\n"
+    "  --json           print the report as JSON\n"
     "\n"
     "exit status: 0 when no container failed, 1 when one did, 2 for a usage error.\n";
 
@@ -226,12 +227,6 @@ struct Context {
   }
 };
 
-int64_t Monotonic() {
-  struct timespec now;
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-}
-
 class RealFinalizeSystem : public node::FinalizeSystem {
  public:
   RealFinalizeSystem(Context& context, node::CtrClient ctr) : context_(context), ctr_(std::move(ctr)) {}
@@ -246,7 +241,7 @@ class RealFinalizeSystem : public node::FinalizeSystem {
     return node::InspectImage(c.record.image_dir, c.ns, c.record.identity, node::ImageCheck::kQuick);
   }
   int64_t WallNanos() override { return tardis::NowUnixNanos(); }
-  int64_t MonotonicNanos() override { return Monotonic(); }
+  int64_t MonotonicNanos() override { return tardis::MonotonicNanos(); }
   std::optional<uint64_t> MemoryBytes(const node::OptedIn& c) override { return node::ReadMemoryUse(c.record.bundle); }
   void Sleep(int64_t nanos) override {
     struct timespec pause = {static_cast<time_t>(nanos / 1000000000), static_cast<long>(nanos % 1000000000)};
@@ -328,11 +323,11 @@ class RealWatchSystem : public tardis::watch::WatchSystem {
       : context_(context), options_(options), finalize_(std::move(finalize)) {}
 
   int64_t WallNanos() override { return tardis::NowUnixNanos(); }
-  int64_t MonotonicNanos() override { return Monotonic(); }
+  int64_t MonotonicNanos() override { return tardis::MonotonicNanos(); }
   bool Wait(int64_t nanos) override {
-    const int64_t until = Monotonic() + nanos;
+    const int64_t until = tardis::MonotonicNanos() + nanos;
     while (!g_stop) {
-      const int64_t left = until - Monotonic();
+      const int64_t left = until - tardis::MonotonicNanos();
       if (left <= 0) break;
       struct pollfd wake = {g_wake_fd, POLLIN, 0};
       ::poll(&wake, 1, static_cast<int>(std::min<int64_t>(left / 1000000 + 1, 60000)));

@@ -60,8 +60,8 @@ class WatchLock {
 // The entries, none when the file does not exist.
 inline absl::StatusOr<std::vector<ActedEntry>> ReadActed(const std::string& state_dir) {
   const std::string path = ActedPath(state_dir);
-  if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return std::vector<ActedEntry>{};
   absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxActedBytes);
+  if (absl::IsNotFound(text.status())) return std::vector<ActedEntry>{};  // ENOENT
   if (!text.ok()) return text.status();
   absl::StatusOr<std::vector<ActedEntry>> entries = ParseActed(*text);
   if (!entries.ok()) return absl::DataLossError(absl::StrCat(path, ": ", entries.status().message()));
