@@ -113,44 +113,63 @@ const char* Beside(const char* name) {
   raw::ExitGroup(127);
 }
 
+// `parts` joined into `out` (NUL-terminated); false when they do not fit.
+template <size_t N, size_t Capacity>
+bool Join(const fastpath::Text (&parts)[N], char (&out)[Capacity]) {
+  size_t size = 0;
+  for (const fastpath::Text& part : parts) {
+    if (size + part.size >= Capacity) return false;
+    for (size_t i = 0; i < part.size; ++i) out[size++] = part.data[i];
+  }
+  out[size] = '\0';
+  return true;
+}
+
+// The whole file at `path` into `buffer` (one byte over `limit`, so that a larger file is
+// seen as such): 0, or -errno when it cannot be opened, or 1 when it cannot be read
+// whole or is larger than `limit`.
+template <size_t Capacity>
+long ReadWhole(const char* path, char (&buffer)[Capacity], size_t limit, size_t* size) {
+  static_assert(Capacity > 0);
+  *size = 0;
+  const long fd = raw::Open(path);
+  if (fd < 0) return fd;
+  long result = 0;
+  while (true) {
+    const long n = raw::Read(static_cast<int>(fd), buffer + *size, Capacity - *size);
+    if (n == -raw::kEintr) continue;
+    if (n < 0) {
+      result = 1;
+      break;
+    }
+    if (n == 0) break;
+    *size += static_cast<size_t>(n);
+    if (*size > limit) {
+      result = 1;
+      break;
+    }
+  }
+  raw::Close(static_cast<int>(fd));
+  return result;
+}
+
 // Whether Tardis keeps nothing for the container, at <state_dir>/containers/<ns>/<id>
 // (or, with decision.flag, at that file in it): true only when that path certainly does
 // not exist.
 bool NothingKeptFor(const fastpath::Decision& decision) {
   const fastpath::Text parts[] = {decision.state_dir, {"/containers/", 12}, decision.ns, {"/", 1}, decision.id,
                                   {"/", decision.flag.size > 0 ? 1u : 0u}, decision.flag};
-  size_t size = 0;
-  for (const fastpath::Text& part : parts) {
-    if (size + part.size >= sizeof g_state) return false;
-    for (size_t i = 0; i < part.size; ++i) g_state[size++] = part.data[i];
-  }
-  g_state[size] = '\0';
-  return raw::Lstat(g_state) == -raw::kEnoent;
+  return Join(parts, g_state) && raw::Lstat(g_state) == -raw::kEnoent;
 }
 
 // Whether <bundle>/config.json certainly does not opt the container in (read whole, up
 // to fastpath::kMaxBundleConfigBytes; anything unreadable or larger: not certain).
 bool BundleCertainlyNotOptedIn(fastpath::Text bundle) {
-  constexpr char kName[] = "/config.json";
-  if (bundle.size + sizeof kName > sizeof g_bundle_config_path) return false;
-  for (size_t i = 0; i < bundle.size; ++i) g_bundle_config_path[i] = bundle.data[i];
-  for (size_t i = 0; i < sizeof kName; ++i) g_bundle_config_path[bundle.size + i] = kName[i];
-  const long fd = raw::Open(g_bundle_config_path);
-  if (fd < 0) return false;
+  const fastpath::Text parts[] = {bundle, {"/config.json", 12}};
   size_t size = 0;
-  bool ok = true;
-  while (true) {
-    const long n = raw::Read(static_cast<int>(fd), g_bundle_config + size, sizeof g_bundle_config - size);
-    if (n == -raw::kEintr) continue;
-    if (n < 0 || (n > 0 && size + static_cast<size_t>(n) > fastpath::kMaxBundleConfigBytes)) {
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    size += static_cast<size_t>(n);
-  }
-  raw::Close(static_cast<int>(fd));
-  return ok && fastpath::CertainlyNotOptedIn(g_bundle_config, size);
+  return Join(parts, g_bundle_config_path) &&
+         ReadWhole(g_bundle_config_path, g_bundle_config, fastpath::kMaxBundleConfigBytes, &size) == 0 &&
+         fastpath::CertainlyNotOptedIn(g_bundle_config, size);
 }
 
 // $TARDIS_CONFIG as getenv() would find it (the first entry), else the default path.
@@ -171,27 +190,9 @@ const char* ConfigPath(char* const* envp) {
 // missing file is the defaults (size 0); false when it is unreadable or oversized (the
 // full program then logs why and uses the defaults).
 bool ReadConfig(const char* path, size_t* size) {
-  *size = 0;
-  const long fd = raw::Open(path);
-  if (fd == -raw::kEnoent) return true;
-  if (fd < 0) return false;
-  bool ok = true;
-  while (true) {
-    const long n = raw::Read(static_cast<int>(fd), g_config + *size, sizeof g_config - *size);
-    if (n == -raw::kEintr) continue;
-    if (n < 0) {
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    *size += static_cast<size_t>(n);
-    if (*size > fastpath::kMaxConfigBytes) {
-      ok = false;
-      break;
-    }
-  }
-  raw::Close(static_cast<int>(fd));
-  return ok;
+  const long read = ReadWhole(path, g_config, fastpath::kMaxConfigBytes, size);
+  if (read == -raw::kEnoent) *size = 0;
+  return read == 0 || read == -raw::kEnoent;
 }
 
 [[noreturn]] void FrontEnd(int argc, char** argv, char** envp) {

@@ -74,7 +74,7 @@ inline constexpr size_t kMaxIdentifierLength = 76;
 
 struct Decision {
   Action action = Action::kExecHandler;
-  Text runc;              // kExecRunc, kExecRuncUnlessKnown: the real runc to exec
+  Text runc;              // every kExecRunc*: the real runc to exec
   const char* why = "";   // a fixed phrase saying which rule decided
   // kExecRuncUnlessKnown, kExecRuncUnlessOptedIn: runc directly only when
   // <state_dir>/containers/<ns>/<id> does not exist; kExecRuncUnlessOptedIn: and
@@ -91,42 +91,6 @@ inline constexpr char kSkipResumeFlag[] = "skip-resume";
 inline constexpr size_t kMaxBundleConfigBytes = 1 << 20;
 // container/opt_in.h's kEnableVariable.
 inline constexpr char kEnableVariable[] = "TARDIS_ENABLE";
-
-// True when config.json's text certainly does not opt the container in: the name
-// TARDIS_ENABLE appears nowhere, not even spelled with JSON's backslash-u escapes (one
-// that stands for an ASCII letter, digit or '_', anywhere, makes it uncertain). The full program's reader
-// (container/opt_in.h) then finds no TARDIS_ENABLE=1 in process.env, or no valid JSON:
-// either way create passes through. False means only "look closer": the handler.
-constexpr bool CertainlyNotOptedIn(const char* json, size_t size) {
-  constexpr size_t kNameSize = sizeof kEnableVariable - 1;
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < size; ++i) {
-    if (json[i] == kEnableVariable[0] && size - i >= kNameSize) {
-      size_t n = 0;
-      while (n < kNameSize && json[i + n] == kEnableVariable[n]) ++n;
-      if (n == kNameSize) return false;
-    }
-    if (json[i] != '\\' || i + 1 >= size) continue;
-    if (json[i + 1] == 'u' && i + 5 < size) {
-      int value = 0;
-      bool all_hex = true;
-      for (size_t k = i + 2; k < i + 6; ++k) {
-        all_hex = all_hex && hex(json[k]) >= 0;
-        value = value * 16 + (hex(json[k]) >= 0 ? hex(json[k]) : 0);
-      }
-      const bool word_char = (value >= '0' && value <= '9') || (value >= 'A' && value <= 'Z') ||
-                             (value >= 'a' && value <= 'z') || value == '_';
-      if (all_hex && word_char) return false;
-    }
-    ++i;  // the escaped character is not the start of another escape
-  }
-  return true;
-}
 
 namespace decide_internal {
 
@@ -175,6 +139,8 @@ constexpr size_t Find(Text t, char c) {
   return t.size;
 }
 
+constexpr bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
 // Word lists as plain arrays: a braced list in a range-for would need <initializer_list>.
 template <size_t N>
 constexpr bool OneOf(Text word, const char* const (&list)[N]) {
@@ -216,10 +182,9 @@ struct Verdict {
 // container::ValidateIdentifier: a letter or digit, then letters, digits, '_', '.', '-'.
 constexpr bool IsIdentifier(Text t) {
   if (t.size == 0 || t.size > kMaxIdentifierLength) return false;
-  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  if (!alnum(t.data[0])) return false;
+  if (!IsAlnum(t.data[0])) return false;
   for (size_t i = 0; i < t.size; ++i) {
-    if (!alnum(t.data[i]) && t.data[i] != '_' && t.data[i] != '.' && t.data[i] != '-') return false;
+    if (!IsAlnum(t.data[i]) && t.data[i] != '_' && t.data[i] != '.' && t.data[i] != '-') return false;
   }
   return true;
 }
@@ -296,30 +261,23 @@ constexpr Verdict CertainlyPassThrough(int argc, const char* const* argv) {
     const Text word{argv[i], Length(argv[i])};
     if (word.size == 0 || word.data[0] != '-') {
       if (OneOf(word, kNeverRouted)) return Yes("command Tardis never handles");
-      if (OneOf(word, kStateOnlyCommands) && !help_or_version) {
-        const Text id = PlainId(word, argc, argv, i + 1);
-        const Text ns = LastPathElement(root);
-        if (IsIdentifier(id) && IsIdentifier(ns)) {
-          Verdict verdict = No("start/resume/delete: runc directly unless Tardis keeps state for it");
-          verdict.unless_known = true;
-          verdict.ns = ns;
-          verdict.id = id;
-          if (Equals(word, "start")) verdict.flag = Text{kSkipStartFlag, sizeof kSkipStartFlag - 1};
-          if (Equals(word, "resume")) verdict.flag = Text{kSkipResumeFlag, sizeof kSkipResumeFlag - 1};
-          return verdict;
-        }
-      }
-      if (Equals(word, "create") && !help_or_version) {
+      // The conditional answers (see the top): one container, named in paths.
+      Verdict verdict = No("command Tardis may handle");
+      if (!help_or_version && OneOf(word, kStateOnlyCommands)) {
+        verdict.why = "start/resume/delete: runc directly unless Tardis keeps state for it";
+        verdict.id = PlainId(word, argc, argv, i + 1);
+        if (Equals(word, "start")) verdict.flag = Text{kSkipStartFlag, sizeof kSkipStartFlag - 1};
+        if (Equals(word, "resume")) verdict.flag = Text{kSkipResumeFlag, sizeof kSkipResumeFlag - 1};
+      } else if (!help_or_version && Equals(word, "create")) {
         const CreateWords create = PlainCreate(argc, argv, i + 1);
-        const Text ns = LastPathElement(root);
-        if (IsIdentifier(create.id) && IsIdentifier(ns)) {
-          Verdict verdict = No("create: runc directly unless Tardis keeps state for it or config.json may opt in");
-          verdict.unless_known = true;
-          verdict.ns = ns;
-          verdict.id = create.id;
-          verdict.bundle = create.bundle;
-          return verdict;
-        }
+        verdict.why = "create: runc directly unless Tardis keeps state for it or config.json may opt in";
+        verdict.id = create.id;
+        verdict.bundle = create.bundle;
+      }
+      verdict.ns = LastPathElement(root);
+      if (IsIdentifier(verdict.id) && IsIdentifier(verdict.ns)) {
+        verdict.unless_known = true;
+        return verdict;
       }
       if (OneOf(word, kRouted)) return No("command Tardis may handle");
       return No("unknown command");
@@ -387,8 +345,6 @@ constexpr bool IsMsIn(Text v, long min, long max) {
   }
   return ms >= min && ms <= max;
 }
-
-constexpr bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // watch_endpoint: host_config.h's IsEndpoint, the same rule.
 constexpr bool IsEndpoint(Text v) {
@@ -472,6 +428,43 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
 }
 
 }  // namespace decide_internal
+
+// True when config.json's text certainly does not opt the container in: the name
+// TARDIS_ENABLE appears nowhere, not even spelled with JSON's backslash-u escapes (one
+// that stands for an ASCII letter, digit or '_', anywhere, makes it uncertain). The full
+// program's reader (container/opt_in.h) then finds no TARDIS_ENABLE=1 in process.env, or
+// no valid JSON: either way create passes through. False means only "look closer": the
+// handler.
+constexpr bool CertainlyNotOptedIn(const char* json, size_t size) {
+  constexpr size_t kNameSize = sizeof kEnableVariable - 1;
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < size; ++i) {
+    if (json[i] == kEnableVariable[0] && size - i >= kNameSize) {
+      size_t n = 0;
+      while (n < kNameSize && json[i + n] == kEnableVariable[n]) ++n;
+      if (n == kNameSize) return false;
+    }
+    if (json[i] != '\\' || i + 1 >= size) continue;
+    if (json[i + 1] == 'u' && i + 5 < size) {
+      int value = 0;
+      bool all_hex = true;
+      for (size_t k = i + 2; k < i + 6; ++k) {
+        const int digit = hex(json[k]);
+        all_hex = all_hex && digit >= 0;
+        value = value * 16 + (digit >= 0 ? digit : 0);
+      }
+      const bool word_char = value < 0x80 && (decide_internal::IsAlnum(static_cast<char>(value)) || value == '_');
+      if (all_hex && word_char) return false;
+    }
+    ++i;  // the escaped character is not the start of another escape
+  }
+  return true;
+}
 
 // `argv` is runc's argv as exec'd (argv[0] included); `config_text` is tardis.conf's whole
 // text ("" when there is no file: the defaults).
