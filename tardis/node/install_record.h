@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tardis/node/toml_lines.h"
+#include "tardis/sys/json_fields.h"
 
 namespace tardis::node {
 
@@ -66,19 +67,8 @@ inline nlohmann::json PlacedJson(const PlacedFile& file) {
   return {{"path", file.path}, {"previous", file.previous}};
 }
 
-inline bool GetString(const nlohmann::json& json, const char* key, std::string* out) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-
-inline bool GetBool(const nlohmann::json& json, const char* key, bool* out) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_boolean()) return false;
-  *out = it->get<bool>();
-  return true;
-}
+using json_fields::GetBool;
+using json_fields::GetString;
 
 inline bool GetPlaced(const nlohmann::json& json, const char* key, PlacedFile* out) {
   const auto it = json.find(key);

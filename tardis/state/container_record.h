@@ -12,6 +12,8 @@
 #include <absl/strings/string_view.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/sys/json_fields.h"
+
 namespace tardis {
 
 // Recorded at create for every opted-in container: where its image lives (already
@@ -59,19 +61,8 @@ inline std::string SerializeExitRecord(const ExitRecord& record) {
 
 namespace record_internal {
 
-inline bool GetString(const nlohmann::json& json, const char* key, std::string* out) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-
-inline bool GetInt(const nlohmann::json& json, const char* key, int64_t* out) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_number_integer()) return false;
-  *out = it->get<int64_t>();
-  return true;
-}
+using json_fields::GetInt;
+using json_fields::GetString;
 
 }  // namespace record_internal
 

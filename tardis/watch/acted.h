@@ -21,6 +21,8 @@
 #include <absl/strings/string_view.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/sys/json_fields.h"
+
 namespace tardis::watch {
 
 inline constexpr size_t kMaxActedEntries = 64;
@@ -49,29 +51,20 @@ inline absl::StatusOr<std::vector<ActedEntry>> ParseActed(absl::string_view text
   if (list == json.end() || !list->is_array()) return absl::DataLossError("acted.json has no \"acted\" list");
   std::vector<ActedEntry> entries;
   for (const nlohmann::json& item : *list) {
+    using json_fields::GetInt;
+    using json_fields::GetString;
     ActedEntry entry;
-    const auto text_field = [&](const char* key, std::string* out) {
-      const auto it = item.find(key);
-      if (it == item.end() || !it->is_string()) return false;
-      *out = it->get<std::string>();
-      return true;
-    };
-    const auto int_field = [&](const char* key, auto* out) {
-      const auto it = item.find(key);
-      if (it == item.end() || !it->is_number_integer()) return false;
-      *out = it->get<std::remove_pointer_t<decltype(out)>>();
-      return true;
-    };
-    if (!item.is_object() || !text_field("key", &entry.key) || entry.key.empty() || !text_field("cloud", &entry.cloud) ||
-        !text_field("kind", &entry.kind) || !int_field("deadline_unix_nanos", &entry.deadline_unix_nanos) ||
-        !int_field("started_unix_nanos", &entry.started_unix_nanos)) {
+    if (!item.is_object() || !GetString(item, "key", &entry.key) || entry.key.empty() ||
+        !GetString(item, "cloud", &entry.cloud) || !GetString(item, "kind", &entry.kind) ||
+        !GetInt(item, "deadline_unix_nanos", &entry.deadline_unix_nanos) ||
+        !GetInt(item, "started_unix_nanos", &entry.started_unix_nanos)) {
       return absl::DataLossError("acted.json has a malformed entry");
     }
     if (const auto finished = item.find("finished_unix_nanos"); finished != item.end() && !finished->is_null()) {
       if (!finished->is_number_integer()) return absl::DataLossError("acted.json has a malformed entry");
       entry.finished_unix_nanos = finished->get<int64_t>();
-      if (!int_field("checkpointed", &entry.checkpointed) || !int_field("failed", &entry.failed) ||
-          !int_field("skipped", &entry.skipped)) {
+      if (!GetInt(item, "checkpointed", &entry.checkpointed) || !GetInt(item, "failed", &entry.failed) ||
+          !GetInt(item, "skipped", &entry.skipped)) {
         return absl::DataLossError("acted.json has a malformed entry");
       }
     }

@@ -27,6 +27,7 @@
 #include <absl/strings/strip.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/sys/json_fields.h"
 #include "tardis/watch/aws.h"
 #include "tardis/watch/notice.h"
 #include "tardis/watch/timestamps.h"
@@ -58,12 +59,7 @@ inline absl::Status Bad(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("scheduledevents: ", why));
 }
 
-inline bool GetString(const nlohmann::json& json, const char* key, std::string* out) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
+using json_fields::GetString;
 
 // Event ids are GUIDs; they go into a JSON body, a log line and acted.json.
 inline bool ValidEventId(absl::string_view id) {
