@@ -1,6 +1,7 @@
 // tardis-listen: records the exit codes of opted-in containers from `ctr events`, so
-// that delete knows which images are no longer needed, and keeps their checkpoint
-// identities' leases fresh (node/lease_keeper.h) beside that. One per node; started on
+// that delete knows which images are no longer needed, keeps their checkpoint
+// identities' leases fresh (node/lease_keeper.h) and takes their periodic checkpoints
+// (node/periodic_checkpointer.h) beside that. One per node; started on
 // demand by tardis-runc, or run as a service (cmd/tardis-listen.service).
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "tardis/listener/listener_lock.h"
 #include "tardis/log/logger.h"
 #include "tardis/node/lease_keeper.h"
+#include "tardis/node/periodic_checkpointer.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
 
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   int code = 0;
   {
     LeaseKeeper leases(host.config, log);
+    tardis::node::PeriodicCheckpointer periodic(host.config, log);
     code = loop.Run();
   }
   ::unlink(pid_file.c_str());

@@ -42,6 +42,13 @@ struct HostConfig {
   // How long a runc checkpoint or restore (CRIU at work) may take before Tardis kills it
   // and cleans up as on a failure: a CRIU that died leaves runc waiting for ever.
   int criu_timeout_ms = 600000;
+  // Periodic checkpoints (periodic/interval.h, SPEC.md "Periodic checkpoints"): the
+  // shortest interval a container may ask for; the interval of opted-in containers that
+  // ask for none (0: no periodic checkpoints); how many may run at once on the node
+  // (each writes a whole image, and they share the disk).
+  int checkpoint_interval_min_ms = 5000;
+  int checkpoint_interval_default_ms = 0;
+  int periodic_in_flight = 1;
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
   // `tardisctl watch`: which cloud's metadata service (aws, gcp, azure, or auto: probe
@@ -65,7 +72,8 @@ struct ParsedHostConfig {
 
 namespace host_config_internal {
 
-// A duration key in [min, max] milliseconds: "" when taken, else the problem.
+// A whole-number key (most are milliseconds) in [min, max]: "" when taken, else the
+// problem.
 inline std::string ParseMilliseconds(absl::string_view key, absl::string_view value, int min, int max, int* out) {
   int ms = 0;
   if (!absl::SimpleAtoi(value, &ms) || ms < min || ms > max) {
@@ -132,6 +140,13 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
   if (key == "delete_wait_ms") return ParseMilliseconds(key, value, 0, 600000, &config->delete_wait_ms);
   if (key == "lease_stale_ms") return ParseMilliseconds(key, value, 1000, 3600000, &config->lease_stale_ms);
   if (key == "criu_timeout_ms") return ParseMilliseconds(key, value, 1000, 86400000, &config->criu_timeout_ms);
+  if (key == "checkpoint_interval_min_ms") {
+    return ParseMilliseconds(key, value, 1000, 86400000, &config->checkpoint_interval_min_ms);
+  }
+  if (key == "checkpoint_interval_default_ms") {
+    return ParseMilliseconds(key, value, 0, 604800000, &config->checkpoint_interval_default_ms);
+  }
+  if (key == "periodic_in_flight") return ParseMilliseconds(key, value, 1, 64, &config->periodic_in_flight);
   if (key == "watch_interval_ms") return ParseMilliseconds(key, value, 100, 3600000, &config->watch_interval_ms);
   if (key == "watch_timeout_ms") return ParseMilliseconds(key, value, 100, 120000, &config->watch_timeout_ms);
   if (key == "watch_cloud") {

@@ -40,6 +40,7 @@ inline constexpr char kCheckpointHostPathVariable[] = "TARDIS_CHECKPOINT_HOST_PA
 inline constexpr char kNetworkFsHostPathVariable[] = "TARDIS_NETWORKFS_HOST_PATH";
 inline constexpr char kWorkdirContainerPathVariable[] = "TARDIS_WORKDIR_CONTAINER_PATH";
 inline constexpr char kCheckpointIdVariable[] = "TARDIS_CHECKPOINT_ID";
+inline constexpr char kCheckpointIntervalVariable[] = "TARDIS_CHECKPOINT_INTERVAL";
 
 // The CRI plugin's annotations naming a container's pod and itself.
 inline constexpr char kSandboxNamespaceAnnotation[] = "io.kubernetes.cri.sandbox-namespace";
@@ -74,6 +75,8 @@ struct ContainerSettings {
   std::string networkfs_host_path;     // kNetworkFs
   std::string workdir_container_path;  // kNetworkFs: absolute, normalized, not "/"
   std::string checkpoint_id;           // TARDIS_CHECKPOINT_ID as written ("" if absent)
+  // TARDIS_CHECKPOINT_INTERVAL as written ("" if absent); periodic/interval.h reads it.
+  std::string checkpoint_interval;
   KubernetesNames kubernetes;          // from the CRI plugin's annotations, if any
   // root.path as the runtime (containerd, Docker) wrote it: where the rootfs is mounted
   // when it is not <bundle>/rootfs. Not the container author's: the runtime's.
@@ -163,6 +166,7 @@ inline absl::StatusOr<ContainerSettings> ReadContainerSettings(absl::string_view
   if (Get(*variables, kEnableVariable) != "1") return settings;
   settings.enabled = true;
   settings.checkpoint_id = Get(*variables, kCheckpointIdVariable);
+  settings.checkpoint_interval = Get(*variables, kCheckpointIntervalVariable);
   if (absl::Status read = opt_in_internal::ReadRuntimeFields(config, &settings); !read.ok()) return read;
   if (std::string networkfs = Get(*variables, kNetworkFsHostPathVariable); !networkfs.empty()) {
     settings.mode = StorageMode::kNetworkFs;

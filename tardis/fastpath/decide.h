@@ -408,6 +408,12 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
       ok = IsMsIn(value, 1000, 3600000);
     } else if (Equals(key, "criu_timeout_ms")) {
       ok = IsMsIn(value, 1000, 86400000);
+    } else if (Equals(key, "checkpoint_interval_min_ms")) {
+      ok = IsMsIn(value, 1000, 86400000);
+    } else if (Equals(key, "checkpoint_interval_default_ms")) {
+      ok = IsMsIn(value, 0, 604800000);
+    } else if (Equals(key, "periodic_in_flight")) {
+      ok = IsMsIn(value, 1, 64);
     } else if (Equals(key, "watch_interval_ms")) {
       ok = IsMsIn(value, 100, 3600000);
     } else if (Equals(key, "watch_timeout_ms")) {

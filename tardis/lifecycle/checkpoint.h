@@ -11,13 +11,21 @@
 //      as fast as `runc checkpoint` plus tar by hand (bench/checkpoint_bench.sh);
 //   4. seal the image (manifest with checksums, written last) and publish it atomically;
 //   5. remember that containerd's resume after this checkpoint is to be skipped.
+// A periodic checkpoint (tardis-listen's, periodic/request.h) differs in that the job
+// goes on: runc keeps --leave-running and CRIU leaves the cgroup frozen as it found it.
+// containerd's checkpoint has already paused the task, and resumes it once this call
+// returns; a container Tardis froze itself is thawed as soon as CRIU's dump and the
+// archive are complete (so the image's files match its memory), before sealing. Nothing
+// is handed to the caller and no resume is skipped. A periodic checkpoint that fails leaves the job running and the
+// previous image in place; the listener tries again at the next interval.
 // Before runc starts, any failure hands containerd's checkpoint to runc unchanged; so does
 // a container that no longer holds its identity's lease (another container took the
 // job over: its image is not this container's to write). If runc fails, its status is
 // returned and the previous image stays. If runc succeeds but the archive failed, CRIU's
 // dump goes where plain runc would have put it (dump_handover.h): containerd gets its own
 // checkpoint, and the previous image stays. What the caller finds at its --image-path
-// after a successful checkpoint is callers_dump.h's decision.
+// after a successful checkpoint is callers_dump.h's decision. What each checkpoint cost
+// is kept beside the container's record (state/checkpoint_stats.h).
 #ifndef TARDIS_LIFECYCLE_CHECKPOINT_H_
 #define TARDIS_LIFECYCLE_CHECKPOINT_H_
 
@@ -41,8 +49,10 @@
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/runc_status.h"
+#include "tardis/periodic/request.h"
 #include "tardis/runc/checkpoint_argv.h"
 #include "tardis/runc/restore_argv.h"
+#include "tardis/state/checkpoint_stats.h"
 #include "tardis/sys/clock.h"
 
 namespace tardis {
@@ -72,6 +82,16 @@ class CheckpointAttempt {
   void ContainerStopped() {
     if (std::exchange(paused_by_us_, false)) (void)state_.Consume(Flag::kPausedByTardis);
   }
+  // A periodic checkpoint has read all it needs: the job goes on. False when runc could
+  // not thaw it (the journal keeps the pause, so the next checkpoint tries again).
+  bool Thaw() {
+    if (!std::exchange(paused_by_us_, false)) return true;
+    absl::StatusOr<RunResult> thawed = QueryRunc(node_, call_, {"resume", call_.id()});
+    if (!thawed.ok() || thawed->exit_code != 0) return false;
+    (void)state_.Consume(Flag::kPausedByTardis);
+    return true;
+  }
+  bool paused_by_us() const { return paused_by_us_; }
   // The staging image became the published one.
   void Published() { staging_.clear(); }
 
@@ -125,6 +145,14 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   const std::optional<ContainerRecord> record = state.Recorded();
   if (!record) return Outcome::PassThrough();
   const std::string who = absl::StrCat(call.ns, "/", call.id());
+  const runc::Option* callers_dir = call.Find("image-path");
+  const std::string callers_path = callers_dir != nullptr ? callers_dir->value : "";
+  const bool periodic =
+      periodic::IsPeriodicRequest(callers_path, call.Enabled("leave-running"), node.config.state_dir);
+  CheckpointStats stats;
+  stats.periodic = periodic;
+  stats.started_unix_nanos = NowUnixNanos();
+  const int64_t handler_started = MonotonicNanos();
   const auto give_up = [&](absl::string_view what, const absl::Status& why) {
     node.log.Error(who, ": checkpoint: ", what, ": ", why.message(),
                    "; passing containerd's checkpoint to runc unchanged");
@@ -154,6 +182,9 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   if (!staging.ok()) return give_up("creating the staging image", staging.status());
   attempt.set_staging(*staging);
 
+  // When the container was frozen, as far as this handler knows: containerd's own
+  // checkpoint pauses it before calling runc (and resumes it after), so it came frozen.
+  int64_t frozen_at = handler_started;
   absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
   if (*status == "running") {
@@ -161,6 +192,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
       return give_up("journaling the pause", journaled);
     }
     attempt.set_paused_by_us();  // from here on a failure thaws it
+    frozen_at = MonotonicNanos();
     absl::StatusOr<RunResult> paused = QueryRunc(node, call, {"pause", call.id()});
     if (!paused.ok() || paused->exit_code != 0) {
       return give_up("pausing", paused.ok() ? absl::InternalError("runc pause failed") : paused.status());
@@ -170,7 +202,10 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
 
   const std::string criu_dir = absl::StrCat(*staging, "/", kCriuDirName);
-  const runc::Invocation dump = runc::CheckpointIntoImage(call, criu_dir);
+  if (periodic) node.log.Info(who, ": periodic checkpoint: frozen, dumping");
+  const runc::Invocation dump = runc::CheckpointIntoImage(
+      call, criu_dir, periodic ? runc::LeaveRunning::kYes : runc::LeaveRunning::kNo);
+  const int64_t dump_started = MonotonicNanos();
   absl::StatusOr<Child> dumping = StartRunc(node, dump);
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
   const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
@@ -181,9 +216,24 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     // The archive gets a thread of its own, so that CRIU's files are digested and made
     // durable as soon as runc is done, while the archive is still being written. (The
     // packer moves the working directory; everything here uses absolute paths.)
-    std::jthread packer([&] { packed = PackUpperdir(upperdir, archive); });
+    std::jthread packer([&] {
+      packed = PackUpperdir(upperdir, archive);
+      stats.archive_nanos = MonotonicNanos() - dump_started;
+    });
     code = WaitForRunc(node, dump, *dumping);
-    if (code.ok() && *code == 0) criu_files = SealCriuFiles(*staging);
+    stats.dump_nanos = MonotonicNanos() - dump_started;
+    if (code.ok() && *code == 0 && !periodic) criu_files = SealCriuFiles(*staging);
+  }
+  bool thawed_here = false;
+  if (periodic && code.ok() && *code == 0) {
+    // Everything the image holds has been read: a job Tardis froze need not wait for
+    // the disk (one containerd froze, it thaws once this call returns).
+    if (attempt.paused_by_us()) {
+      thawed_here = attempt.Thaw();
+      if (!thawed_here) node.log.Error(who, ": periodic checkpoint: thawing the container failed; it stays frozen");
+      stats.frozen_nanos = MonotonicNanos() - frozen_at;
+    }
+    criu_files = SealCriuFiles(*staging);
   }
   if (!code.ok()) {
     node.log.Error(who, ": lost track of runc checkpoint: ", code.status().message(), "; the previous image is kept");
@@ -193,11 +243,10 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     node.log.Error(who, ": runc checkpoint failed with status ", *code, "; the previous image is kept");
     return Outcome::Exit(*code);  // the attempt thaws what Tardis froze and drops staging
   }
-  attempt.ContainerStopped();
-  const runc::Option* callers_dir = call.Find("image-path");
-  if (!packed.ok() && DecideCallersDump(call.ns, callers_dir != nullptr ? callers_dir->value : "",
-                                        node.config.state_dir) == CallersDump::kNothing) {
-    // Tardis's own finalize asked: a dump handed to its scratch dir would serve nobody.
+  if (!periodic) attempt.ContainerStopped();
+  if (!packed.ok() && DecideCallersDump(call.ns, callers_path, node.config.state_dir) == CallersDump::kNothing) {
+    // Tardis's own finalize or periodic checkpoint asked: a dump handed to its scratch
+    // dir would serve nobody (and a periodic one's job still runs).
     node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
                    "; the previous image is kept");
     return Outcome::Exit(1);
@@ -239,12 +288,21 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   }
   attempt.Published();
   AnswerCaller(node, call, record->image_dir, manifest);
-  if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
-    node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+  if (!periodic) {
+    if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
+      node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+    }
   }
-  node.log.Info(who, ": checkpointed as ", call.ns, "/", record->identity, " into ", record->image_dir,
-                " (upperdir archive ", packed->bytes,
-                " bytes, ", manifest.criu.size(), " CRIU files)");
+  stats.finished_unix_nanos = NowUnixNanos();
+  if (!thawed_here) stats.frozen_nanos = MonotonicNanos() - frozen_at;  // frozen still, until the caller thaws it
+  stats.image_bytes = static_cast<int64_t>(packed->bytes);
+  for (const ImageFile& file : manifest.criu) stats.image_bytes += static_cast<int64_t>(file.bytes);
+  if (absl::Status kept = state.RecordCheckpointStats(stats); !kept.ok()) {
+    node.log.Warning(who, ": checkpoint figures not kept: ", kept.message());
+  }
+  node.log.Info(who, periodic ? ": periodic checkpoint as " : ": checkpointed as ", call.ns, "/", record->identity,
+                " into ", record->image_dir, " (upperdir archive ", packed->bytes, " bytes, ", manifest.criu.size(),
+                " CRIU files; ", DescribeCheckpointStats(stats), ")");
   return Outcome::Exit(0);
 }
 

@@ -203,5 +203,85 @@ TEST_F(CheckpointTest, DockerGetsTheDumpItselfAndFinalizesScratchGetsNothing) {
   ASSERT_TRUE(Published("job1", "moby"));
 }
 
+// tardis-listen's periodic checkpoint (periodic/request.h): runc keeps --leave-running,
+// the container is thawed once the image is read, no resume is skipped, and what it cost
+// is kept.
+TEST_F(CheckpointTest, APeriodicCheckpointLeavesTheJobRunningAndKeepsItsFigures) {
+  Enroll("c1", "job1");
+  const std::string scratch = periodic::ScratchPathFor(config_.state_dir, "default", "c1", 1);
+  const Outcome outcome = HandleCheckpoint(*node_, CheckpointCall("c1", scratch));
+  ASSERT_FALSE(outcome.pass_through()) << LogText();
+  EXPECT_EQ(outcome.exit_code(), 0) << LogText();
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "pause", "checkpoint", "resume"}));
+  absl::StatusOr<std::string> calls = ReadSmallFile(Path("runc-calls"), 1 << 20);
+  ASSERT_TRUE(calls.ok());
+  EXPECT_TRUE(absl::StrContains(*calls, "--leave-running c1")) << *calls;
+  ASSERT_TRUE(Published("job1")) << LogText();
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipResume)) << "nobody will resume it";
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kPausedByTardis));
+  EXPECT_FALSE(Exists(scratch)) << "nothing is written to the listener's scratch path";
+  const std::optional<CheckpointStats> stats = state_->For("default", "c1").LastCheckpointStats();
+  ASSERT_TRUE(stats);
+  EXPECT_TRUE(stats->periodic);
+  EXPECT_GT(stats->frozen_nanos, 0);
+  EXPECT_GT(stats->image_bytes, 0);
+  EXPECT_LE(stats->started_unix_nanos, stats->finished_unix_nanos);
+  EXPECT_TRUE(absl::StrContains(LogText(), "default/c1: periodic checkpoint as default/job1")) << LogText();
+
+  // A final checkpoint's --leave-running (containerd's `ctr containers checkpoint`) is
+  // still dropped: the container stops with its checkpoint.
+  ASSERT_EQ(::unlink(Path("runc-calls").c_str()), 0);
+  ASSERT_FALSE(HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))).pass_through());
+  calls = ReadSmallFile(Path("runc-calls"), 1 << 20);
+  ASSERT_TRUE(calls.ok());
+  EXPECT_FALSE(absl::StrContains(*calls, "--leave-running")) << *calls;
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "pause", "checkpoint"}));
+  EXPECT_FALSE(state_->For("default", "c1").LastCheckpointStats()->periodic);
+}
+
+// A periodic checkpoint that fails (CRIU refuses, runc dies) leaves the job running and
+// the previous image in place.
+TEST_F(CheckpointTest, AFailedPeriodicCheckpointLeavesTheJobRunningAndThePreviousImage) {
+  Enroll("c1", "job1");
+  MakeImage("job1", {{"count", "17\n"}});
+  const std::optional<Manifest> before = Published("job1");
+  ASSERT_TRUE(before);
+  const std::string scratch = periodic::ScratchPathFor(config_.state_dir, "default", "c1", 2);
+
+  ::setenv("FAKE_RUNC_CHECKPOINT_EXIT", "1", 1);
+  Outcome outcome = HandleCheckpoint(*node_, CheckpointCall("c1", scratch));
+  ::unsetenv("FAKE_RUNC_CHECKPOINT_EXIT");
+  ASSERT_FALSE(outcome.pass_through());
+  EXPECT_EQ(outcome.exit_code(), 1);
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "pause", "checkpoint", "resume"}));
+  EXPECT_EQ(Published("job1"), before);
+  EXPECT_FALSE(StagingLeft("job1"));
+
+  // The image is saved but runc cannot thaw the job: said loudly, and the pause stays
+  // journaled so that the next checkpoint thaws it.
+  ASSERT_EQ(::unlink(Path("runc-calls").c_str()), 0);
+  ::setenv("FAKE_RUNC_RESUME_EXIT", "1", 1);
+  outcome = HandleCheckpoint(*node_, CheckpointCall("c1", scratch));
+  ::unsetenv("FAKE_RUNC_RESUME_EXIT");
+  EXPECT_EQ(outcome.exit_code(), 0);
+  EXPECT_NE(Published("job1"), before) << "the new image is published";
+  EXPECT_TRUE(absl::StrContains(LogText(), "periodic checkpoint: thawing the container failed")) << LogText();
+  EXPECT_TRUE(state_->For("default", "c1").Consume(Flag::kPausedByTardis));
+  EXPECT_FALSE(state_->For("default", "c1").Consume(Flag::kSkipResume));
+  EXPECT_FALSE(Exists(scratch));
+}
+
+// A container someone else paused (containerd's own checkpoint pauses it first) stays
+// paused for them to thaw.
+TEST_F(CheckpointTest, APeriodicCheckpointLeavesAnotherPauseAlone) {
+  Enroll("c1", "job1");
+  ::setenv("FAKE_RUNC_STATUS", "paused", 1);
+  const Outcome outcome =
+      HandleCheckpoint(*node_, CheckpointCall("c1", periodic::ScratchPathFor(config_.state_dir, "default", "c1", 3)));
+  EXPECT_EQ(outcome.exit_code(), 0) << LogText();
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"state", "checkpoint"}));
+  EXPECT_GT(state_->For("default", "c1").LastCheckpointStats()->frozen_nanos, 0) << "frozen while it ran";
+}
+
 }  // namespace
 }  // namespace tardis

@@ -8,7 +8,9 @@
 //   3. claim the identity's lease (image/lease.h): one live container per job. A
 //      container that cannot claim it runs as if it had not opted in, and one ERROR line
 //      names the holder;
-//   4. record it in the state store, and make sure a listener records its exit.
+//   4. decide how often it is checkpointed while it runs (periodic/interval.h);
+//   5. record it in the state store, and make sure a listener records its exit (and
+//      takes its periodic checkpoints).
 // Anything wrong is logged and the container is left alone (nothing recorded).
 #ifndef TARDIS_LIFECYCLE_ENROLL_H_
 #define TARDIS_LIFECYCLE_ENROLL_H_
@@ -32,6 +34,7 @@
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/listener_starter.h"
+#include "tardis/periodic/interval.h"
 #include "tardis/sys/clock.h"
 
 namespace tardis {
@@ -91,6 +94,11 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
     if (!work_dir.ok()) return not_opted_in("work dir", work_dir.status());
     record.work_dir = *work_dir;
   }
+  const periodic::IntervalDecision interval = periodic::DecideInterval(
+      {settings->checkpoint_interval, node.config.checkpoint_interval_default_ms,
+       node.config.checkpoint_interval_min_ms, settings->mode == container::StorageMode::kNetworkFs});
+  if (!interval.note.empty()) node.log.Warning(who, ": ", interval.note);
+  record.checkpoint_interval_ms = interval.interval_ms;
 
   absl::StatusOr<ClaimDecision> claim = ClaimLease(ImagePaths::Of(record.image_dir).lease(), ThisContainer(node, call),
                                                    record.created_unix_nanos,
@@ -109,7 +117,10 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
     return not_opted_in("recording the container", recorded);
   }
   node.log.Info(who, ": opted in as ", call.ns, "/", identity->name, " (",
-                container::IdentitySourceName(identity->source), ")");
+                container::IdentitySourceName(identity->source), ")",
+                record.checkpoint_interval_ms > 0
+                    ? absl::StrCat(", checkpointed every ", record.checkpoint_interval_ms, " ms")
+                    : "");
   EnsureListenerRunning(node);
   return Enrollment{*std::move(settings), std::move(record)};
 }

@@ -17,6 +17,8 @@
 #include <absl/strings/strip.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/state/checkpoint_stats.h"
+
 namespace tardis::node {
 
 // ---------------------------------------------------------------------------------------
@@ -196,6 +198,8 @@ struct StatusRow {
   bool opted_in = true;
   std::string task;  // RUNNING, PAUSED, STOPPED, CREATED, ..., "none" (no task), "unknown" (ctr failed)
   ImageInfo image;
+  int64_t checkpoint_interval_ms = 0;            // periodic checkpoints; 0: none
+  std::optional<CheckpointStats> last_checkpoint;  // what the last one cost, if one was taken here
 
   bool operator==(const StatusRow&) const = default;
 };
@@ -211,6 +215,19 @@ struct StatusReport {
 inline std::optional<int64_t> ImageAgeSeconds(const ImageInfo& image, int64_t now_unix_nanos) {
   if (!image.present || !image.created_unix_nanos) return std::nullopt;
   return std::max<int64_t>(0, (now_unix_nanos - *image.created_unix_nanos) / 1000000000);
+}
+
+// "every 5s, last 12s ago, frozen 120 ms" for a row's NOTE ("" when there is nothing to say).
+inline std::string DescribeCheckpoints(const StatusRow& row, int64_t now_unix_nanos) {
+  std::string text;
+  if (row.checkpoint_interval_ms > 0) text = absl::StrCat("every ", FormatAge(row.checkpoint_interval_ms / 1000));
+  if (row.last_checkpoint) {
+    const CheckpointStats& last = *row.last_checkpoint;
+    absl::StrAppend(&text, text.empty() ? "" : ", ", "last ",
+                    FormatAge((now_unix_nanos - last.finished_unix_nanos) / 1000000000), " ago, frozen ",
+                    NanosToMillis(last.frozen_nanos), " ms");
+  }
+  return text;
 }
 
 inline std::string FormatStatusTable(const StatusReport& report) {
@@ -229,11 +246,24 @@ inline std::string FormatStatusTable(const StatusReport& report) {
     std::string note;
     if (image.present && !image.valid) note = absl::StrCat("invalid image: ", image.problem);
     if (!row.opted_in) note = note.empty() ? "finalized" : absl::StrCat("finalized; ", note);
+    if (const std::string checkpoints = DescribeCheckpoints(row, report.now_unix_nanos); !checkpoints.empty()) {
+      note = note.empty() ? checkpoints : absl::StrCat(note, "; ", checkpoints);
+    }
     rows.push_back({row.ns, row.id, row.identity, row.task,
                     !image.present ? "none" : image.valid ? "valid" : "invalid",
                     image.present ? FormatBytes(image.bytes) : "-", age ? FormatAge(*age) : "-", note});
   }
   return absl::StrCat(out, FormatTable({"NAMESPACE", "ID", "IDENTITY", "TASK", "IMAGE", "SIZE", "AGE", "NOTE"}, rows));
+}
+
+inline nlohmann::json LastCheckpointJson(const std::optional<CheckpointStats>& last, int64_t now_unix_nanos) {
+  if (!last) return nullptr;
+  return {{"periodic", last->periodic},
+          {"age_seconds", std::max<int64_t>(0, (now_unix_nanos - last->finished_unix_nanos) / 1000000000)},
+          {"frozen_ms", NanosToMillis(last->frozen_nanos)},
+          {"dump_ms", NanosToMillis(last->dump_nanos)},
+          {"archive_ms", NanosToMillis(last->archive_nanos)},
+          {"image_bytes", last->image_bytes}};
 }
 
 inline nlohmann::json StatusJson(const StatusReport& report) {
@@ -252,7 +282,9 @@ inline nlohmann::json StatusJson(const StatusReport& report) {
                             {"problem", image.problem},
                             {"dir", image.dir},
                             {"bytes", image.present ? nlohmann::json(image.bytes) : nlohmann::json()},
-                            {"age_seconds", age ? nlohmann::json(*age) : nlohmann::json()}}}});
+                            {"age_seconds", age ? nlohmann::json(*age) : nlohmann::json()}}},
+                          {"checkpoint_interval_ms", row.checkpoint_interval_ms},
+                          {"last_checkpoint", LastCheckpointJson(row.last_checkpoint, report.now_unix_nanos)}});
   }
   return {{"listener",
            {{"alive", report.listener_alive},

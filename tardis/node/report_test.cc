@@ -57,6 +57,13 @@ StatusReport StatusFrom(const nlohmann::json& json) {
     row.image.dir = image.value("dir", "");
     row.image.bytes = image.value("bytes", uint64_t{0});
     if (image.contains("created")) row.image.created_unix_nanos = image.at("created").get<int64_t>();
+    row.checkpoint_interval_ms = r.value("interval_ms", int64_t{0});
+    if (r.contains("last")) {
+      const nlohmann::json& last = r.at("last");
+      row.last_checkpoint = CheckpointStats{true, 0, last.at("finished").get<int64_t>(),
+                                            last.at("frozen").get<int64_t>(), last.at("dump").get<int64_t>(),
+                                            last.at("archive").get<int64_t>(), last.at("bytes").get<int64_t>()};
+    }
     report.rows.push_back(row);
   }
   return report;

@@ -21,6 +21,7 @@
 #include "tardis/node/opted_in.h"
 #include "tardis/node/report.h"
 #include "tardis/node/task_list.h"
+#include "tardis/state/state_store.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
 
@@ -41,9 +42,12 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
     std::string image_dir;
     std::string identity;
     bool opted_in = true;
+    int64_t checkpoint_interval_ms = 0;
   };
   std::map<std::pair<std::string, std::string>, Entry> entries;
-  for (OptedIn& c : ListOptedIn(state_dir)) entries[{c.ns, c.id}] = {c.record.image_dir, c.record.identity, true};
+  for (OptedIn& c : ListOptedIn(state_dir)) {
+    entries[{c.ns, c.id}] = {c.record.image_dir, c.record.identity, true, c.record.checkpoint_interval_ms};
+  }
   for (const FinalizedEntry& f : ListFinalized(state_dir)) {
     if (entries.count({f.ns, f.id}) != 0 || !FindImage(f.image_dir)) continue;
     entries[{f.ns, f.id}] = {f.image_dir, ImagePaths::Of(f.image_dir).id, false};
@@ -80,6 +84,8 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
       row.task = task == listed->end() ? "none" : task->second.status;
     }
     row.image = InspectImage(entry.image_dir, ns, entry.identity, ImageCheck::kFull);
+    row.checkpoint_interval_ms = entry.checkpoint_interval_ms;
+    if (entry.opted_in) row.last_checkpoint = StateStore(state_dir).For(ns, id).LastCheckpointStats();
     report.rows.push_back(std::move(row));
   }
   return report;

@@ -3,7 +3,8 @@
 // The image goes to Tardis's staging directory instead of containerd's temporary one.
 // --work-path goes, so CRIU's dump.log lands in the image (it is part of what makes an
 // image valid). --leave-running goes, so the container stops with its checkpoint and
-// cannot drift from it. Every other option (--file-locks, --tcp-established, ...) and
+// cannot drift from it, unless `leave_running` (a periodic checkpoint: Tardis keeps the
+// container frozen until its image is complete, then thaws it). Every other option (--file-locks, --tcp-established, ...) and
 // every global option stays as containerd wrote it.
 //
 // CallersImagePath(): where plain runc would have put the CRIU files of the caller's own
@@ -18,11 +19,17 @@
 
 namespace tardis::runc {
 
-inline Invocation CheckpointIntoImage(Invocation checkpoint, const std::string& image_path) {
+enum class LeaveRunning { kNo, kYes };
+
+inline Invocation CheckpointIntoImage(Invocation checkpoint, const std::string& image_path,
+                                      LeaveRunning leave_running = LeaveRunning::kNo) {
   checkpoint.Remove("image-path");
   checkpoint.Remove("work-path");
   checkpoint.Remove("leave-running");
   checkpoint.options.push_back(MakeOption(*FindOption(kCheckpointOptions, "image-path"), image_path));
+  if (leave_running == LeaveRunning::kYes) {
+    checkpoint.options.push_back(MakeOption(*FindOption(kCheckpointOptions, "leave-running")));
+  }
   return checkpoint;
 }
 

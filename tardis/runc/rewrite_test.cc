@@ -28,6 +28,8 @@ TEST(RewriteTest, GoldenCases) {
     std::string got;
     if (c["kind"] == "checkpoint") {
       got = nlohmann::json(Rebuild(CheckpointIntoImage(call, c["image"]))).dump();
+    } else if (c["kind"] == "periodic-checkpoint") {
+      got = nlohmann::json(Rebuild(CheckpointIntoImage(call, c["image"], LeaveRunning::kYes))).dump();
     } else {
       const std::vector<std::string> repeat = absl::StrSplit(c["repeat"], ' ', absl::SkipEmpty());
       const absl::StatusOr<Invocation> restore = RestoreInsteadOfCreate(call, c["image"], c["work"], repeat);

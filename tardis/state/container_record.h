@@ -31,6 +31,8 @@ struct ContainerRecord {
   // Where the container's rootfs overlay is mounted: <bundle>/rootfs under containerd,
   // config.json's root.path under Docker.
   std::string rootfs;
+  // How often tardis-listen checkpoints it while it runs (periodic/interval.h); 0: never.
+  int64_t checkpoint_interval_ms = 0;
 };
 
 // Recorded by tardis-listen when the container's own process exits.
@@ -47,6 +49,7 @@ inline std::string SerializeContainerRecord(const ContainerRecord& record) {
                         {"bundle", record.bundle},
                         {"identity", record.identity},
                         {"rootfs", record.rootfs},
+                        {"checkpoint_interval_ms", record.checkpoint_interval_ms},
                         {"created_unix_nanos", record.created_unix_nanos}}
       .dump();
 }
@@ -83,6 +86,11 @@ inline absl::StatusOr<ContainerRecord> ParseContainerRecord(absl::string_view te
   }
   if (!record_internal::GetString(json, "rootfs", &record.rootfs) || record.rootfs.empty()) {
     record.rootfs = record.bundle + "/rootfs";
+  }
+  // Records written before periodic checkpoints had none.
+  if (!record_internal::GetInt(json, "checkpoint_interval_ms", &record.checkpoint_interval_ms) ||
+      record.checkpoint_interval_ms < 0) {
+    record.checkpoint_interval_ms = 0;
   }
   return record;
 }

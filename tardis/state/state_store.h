@@ -28,6 +28,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "tardis/archive/remove_tree.h"
+#include "tardis/state/checkpoint_stats.h"
 #include "tardis/state/container_record.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
@@ -102,6 +103,19 @@ class ContainerState {
     absl::StatusOr<ExitRecord> exit = ParseExitRecord(*text);
     if (!exit.ok()) return std::nullopt;
     return *exit;
+  }
+
+  // What the last checkpoint cost (checkpoint_stats.h); one file, replaced each time.
+  absl::Status RecordCheckpointStats(const CheckpointStats& stats) {
+    return WriteFileAtomically(Path("last-checkpoint.json"), SerializeCheckpointStats(stats), 0600);
+  }
+
+  std::optional<CheckpointStats> LastCheckpointStats() const {
+    absl::StatusOr<std::string> text = ReadSmallFile(Path("last-checkpoint.json"), kMaxStateFileBytes);
+    if (!text.ok()) return std::nullopt;
+    absl::StatusOr<CheckpointStats> stats = ParseCheckpointStats(*text);
+    if (!stats.ok()) return std::nullopt;
+    return *stats;
   }
 
   absl::Status ForgetExit() {

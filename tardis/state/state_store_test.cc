@@ -65,6 +65,26 @@ TEST(ContainerRecordTest, OlderRecordsImplyIdentityAndRootfs) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->identity, "c1");
   EXPECT_EQ(record->rootfs, "/b/c1/rootfs");
+  EXPECT_EQ(record->checkpoint_interval_ms, 0) << "no periodic checkpoints before they existed";
+}
+
+TEST_F(StateStoreTest, IntervalAndLastCheckpointStatsRoundTrip) {
+  ContainerState state = store_.For("default", "c1");
+  ContainerRecord record{"/a", "", "/b", 1, "c", "/b/rootfs"};
+  record.checkpoint_interval_ms = 90000;
+  ASSERT_TRUE(state.Record(record).ok());
+  EXPECT_EQ(state.Recorded()->checkpoint_interval_ms, 90000);
+  EXPECT_FALSE(state.LastCheckpointStats());
+  const CheckpointStats stats{true, 10, 20, 3, 4, 5, 6};
+  ASSERT_TRUE(state.RecordCheckpointStats(stats).ok());
+  ASSERT_TRUE(state.LastCheckpointStats());
+  EXPECT_EQ(SerializeCheckpointStats(*state.LastCheckpointStats()), SerializeCheckpointStats(stats));
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/last-checkpoint.json"), "{\"periodic\": 1}").ok());
+  EXPECT_FALSE(state.LastCheckpointStats()) << "malformed stats read as none";
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(state.dir(), "/record.json"),
+                                  R"({"image_dir":"/a","work_dir":"","bundle":"/b","created_unix_nanos":1,)"
+                                  R"("checkpoint_interval_ms":-5})").ok());
+  EXPECT_EQ(state.Recorded()->checkpoint_interval_ms, 0) << "a negative interval reads as none";
 }
 
 TEST_F(StateStoreTest, RecordStartsAfresh) {
