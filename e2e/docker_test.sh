@@ -19,6 +19,8 @@
 # 6. `docker kill` keeps job1's image and `docker start` restores from it; then node B
 #    dies with job1 running (dockerd, containerd, shims killed -9): once B's lease is
 #    stale, job1's next container on A continues from the image.
+# 7. Periodic checkpoints of a Docker container (TARDIS_CHECKPOINT_INTERVAL=5s): taken
+#    through containerd behind Docker, the container stays running in Docker's eyes.
 #
 # Run directly (as root): bazel build //cmd:all //e2e/... &&
 #   TARDIS_BIN_DIR=$PWD/bazel-bin/cmd TARDIS_E2E_DIR=$PWD/bazel-bin/e2e bash e2e/docker_test.sh
@@ -168,5 +170,15 @@ docker_ a run -d --name j1 "${JOB1[@]}" "$E2E_IMAGE" /bin/counter /count >/dev/n
 wait_for counted_to a j1 $((saved + 3))
 assert_eq "$((saved + 1))" "$(first_count "$(output a j1)")" "A continues from job1's image"
 assert_contains "$(cat "$(tardis_log a)")" "moby/$(full_id a j1): took over stale lease of moby/"
+
+log "--- 7. periodic checkpoints of a Docker container: it keeps running"
+docker_ a run -d --name every5s --runtime tardis --network none -e TARDIS_ENABLE=1 \
+  -e TARDIS_CHECKPOINT_INTERVAL=5s "$E2E_IMAGE" /bin/counter /count >/dev/null
+wait_for --timeout 30 grep -q "moby/$(full_id a every5s): periodic checkpoint as " "$(tardis_log a)"
+now=$(last_count "$(output a every5s)")
+wait_for counted_to a every5s $((now + 5))
+assert_eq "running 0" "$(state_of a every5s)" "Docker's view of a container after a periodic checkpoint"
+assert_file_exists "$IMAGES/$(full_id a every5s)/manifest.json"
+docker_ a rm -f every5s >/dev/null
 
 finish_test
