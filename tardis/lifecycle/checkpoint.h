@@ -1,31 +1,43 @@
 // checkpoint: save an opted-in container so it can be restored, on this node or another.
 //
 //   1. make sure it is frozen (containerd pauses it first; if not, Tardis does, and
-//      thaws it again if anything fails), so its files are quiet;
+//      journals the pause, so that whoever finds the journal of a dead checkpoint thaws
+//      it), so its files are quiet;
 //   2. start runc's own checkpoint into a new staging image beside the current one,
-//      without --work-path (dump.log lands in the image) and without --leave-running
-//      (the container stops, so it cannot drift from its checkpoint);
+//      without --work-path (dump.log lands in the image) and with --leave-running: the
+//      container stays there, frozen, until its image is published (except with
+//      --tcp-established, see below);
 //   3. while CRIU dumps, archive the upperdir into the same staging image: both only
-//      read a container that stays frozen until CRIU stops it, and doing them at once
-//      rather than one after the other is what keeps a checkpoint through Tardis about
-//      as fast as `runc checkpoint` plus tar by hand (bench/checkpoint_bench.sh);
+//      read a container that stays frozen, and doing them at once rather than one after
+//      the other is what keeps a checkpoint through Tardis about as fast as `runc
+//      checkpoint` plus tar by hand (bench/checkpoint_bench.sh);
 //   4. seal the image (manifest with checksums, written last) and publish it atomically;
-//   5. remember that containerd's resume after this checkpoint is to be skipped.
-// A periodic checkpoint (tardis-listen's, periodic/request.h) differs in that the job
-// goes on: runc keeps --leave-running and CRIU leaves the cgroup frozen as it found it.
-// containerd's checkpoint has already paused the task, and resumes it once this call
-// returns; a container Tardis froze itself is thawed as soon as CRIU's dump and the
-// archive are complete (so the image's files match its memory), before sealing. Nothing
-// is handed to the caller and no resume is skipped. A periodic checkpoint that fails leaves the job running and the
-// previous image in place; the listener tries again at the next interval.
+//   5. only then stop the container (kill, thaw), as plain runc's checkpoint would have,
+//      and remember that containerd's resume after this checkpoint is to be skipped.
+// So a checkpoint that fails or dies at any point ends with a published image or a
+// running container, never a stopped one with only an older image: before the publish,
+// a failure leaves the container to go on (Tardis thaws what it froze; containerd
+// resumes what it paused), and a handler killed mid-way leaves runc's dump in staging
+// and the container frozen the same way (thawed by containerd's resume, or by the next
+// call or tardis-listen that finds Tardis's pause journal).
+// A periodic checkpoint (tardis-listen's, periodic/request.h) differs only in step 5:
+// the job goes on. A container Tardis froze itself is thawed as soon as CRIU's dump and
+// the archive are complete (so the image's files match its memory), before sealing;
+// containerd resumes one it paused once this call returns. No resume is skipped. A
+// periodic checkpoint that fails leaves the job running and the previous image in place;
+// the listener tries again at the next interval.
+// A final checkpoint with --tcp-established is the exception: CRIU stops the container
+// itself, as it always did, because a container left running after such a dump has its
+// connections out of repair mode, and killing it would end them for the peer.
 // Before runc starts, any failure hands containerd's checkpoint to runc unchanged; so does
 // a container that no longer holds its identity's lease (another container took the
 // job over: its image is not this container's to write). If runc fails, its status is
 // returned and the previous image stays. If runc succeeds but the archive failed, CRIU's
-// dump goes where plain runc would have put it (dump_handover.h): containerd gets its own
-// checkpoint, and the previous image stays. What the caller finds at its --image-path
-// after a successful checkpoint is callers_dump.h's decision. What each checkpoint cost
-// is kept beside the container's record (state/checkpoint_stats.h).
+// dump goes where plain runc would have put it (dump_handover.h) and the container stops:
+// containerd gets its own checkpoint, and the previous image stays. What the caller finds
+// at its --image-path after a successful checkpoint is callers_dump.h's decision. What
+// each checkpoint cost, or why it failed, is kept beside the container's record
+// (state/checkpoint_stats.h).
 #ifndef TARDIS_LIFECYCLE_CHECKPOINT_H_
 #define TARDIS_LIFECYCLE_CHECKPOINT_H_
 
@@ -92,6 +104,17 @@ class CheckpointAttempt {
     return true;
   }
   bool paused_by_us() const { return paused_by_us_; }
+  // A final checkpoint's image is published: the container stops as plain runc's
+  // checkpoint would have stopped it. SIGKILL to every process, then a thaw (a frozen
+  // process dies only once thawed; whoever froze it). False when runc could not kill it:
+  // it then goes on, thawed by whoever froze it.
+  bool Stop() {
+    absl::StatusOr<RunResult> killed = QueryRunc(node_, call_, {"kill", "--all", call_.id(), "KILL"});
+    if (!killed.ok() || killed->exit_code != 0) return false;
+    (void)QueryRunc(node_, call_, {"resume", call_.id()});
+    ContainerStopped();
+    return true;
+  }
   // The staging image became the published one.
   void Published() { staging_.clear(); }
 
@@ -188,7 +211,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
   if (*status == "running") {
-    if (absl::Status journaled = state.Set(Flag::kPausedByTardis); !journaled.ok()) {
+    if (absl::Status journaled = state.JournalPause(QueryArgv(call, {"resume", call.id()})); !journaled.ok()) {
       return give_up("journaling the pause", journaled);
     }
     attempt.set_paused_by_us();  // from here on a failure thaws it
@@ -203,8 +226,12 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
 
   const std::string criu_dir = absl::StrCat(*staging, "/", kCriuDirName);
   if (periodic) node.log.Info(who, ": periodic checkpoint: frozen, dumping");
+  // With --tcp-established, CRIU takes established connections out of repair mode after
+  // a dump that leaves the container running, and killing it then would close them for
+  // good (the peer sees them end): CRIU stops such a container itself, as before.
+  const bool criu_stops_it = !periodic && call.Enabled("tcp-established");
   const runc::Invocation dump = runc::CheckpointIntoImage(
-      call, criu_dir, periodic ? runc::LeaveRunning::kYes : runc::LeaveRunning::kNo);
+      call, criu_dir, criu_stops_it ? runc::LeaveRunning::kNo : runc::LeaveRunning::kYes);
   const int64_t dump_started = MonotonicNanos();
   absl::StatusOr<Child> dumping = StartRunc(node, dump);
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
@@ -235,33 +262,52 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     }
     criu_files = SealCriuFiles(*staging);
   }
+  const auto failed = [&](const std::string& problem) {
+    stats.finished_unix_nanos = NowUnixNanos();
+    stats.problem = problem;
+    (void)state.RecordCheckpointStats(stats);
+  };
   if (!code.ok()) {
-    node.log.Error(who, ": lost track of runc checkpoint: ", code.status().message(), "; the previous image is kept");
+    node.log.Error(who, ": lost track of runc checkpoint: ", code.status().message(),
+                   "; the previous image is kept and the container goes on");
+    failed(absl::StrCat("runc checkpoint: ", code.status().message()));
     return Outcome::Exit(1);
   }
   if (*code != 0) {
-    node.log.Error(who, ": runc checkpoint failed with status ", *code, "; the previous image is kept");
+    node.log.Error(who, ": runc checkpoint failed with status ", *code,
+                   "; the previous image is kept and the container goes on");
+    failed(absl::StrCat("runc checkpoint failed with status ", *code));
     return Outcome::Exit(*code);  // the attempt thaws what Tardis froze and drops staging
   }
-  if (!periodic) attempt.ContainerStopped();
-  if (!packed.ok() && DecideCallersDump(call.ns, callers_path, node.config.state_dir) == CallersDump::kNothing) {
+  // CRIU's dump is complete and the container is still there, frozen (unless CRIU
+  // stopped it).
+  if (criu_stops_it) attempt.ContainerStopped();
+  if (!packed.ok() && (periodic || DecideCallersDump(call.ns, callers_path, node.config.state_dir) ==
+                                       CallersDump::kNothing)) {
     // Tardis's own finalize or periodic checkpoint asked: a dump handed to its scratch
-    // dir would serve nobody (and a periodic one's job still runs).
+    // dir would serve nobody. The container goes on.
     node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
-                   "; the previous image is kept");
+                   "; the previous image is kept", criu_stops_it ? "" : " and the container goes on");
+    failed(absl::StrCat("archiving the upperdir failed: ", packed.status().message()));
     return Outcome::Exit(1);
   }
   if (!packed.ok()) {
     const absl::StatusOr<std::string> handed = HandDumpToCaller(criu_dir, call);
+    const bool stopped = criu_stops_it || (handed.ok() && attempt.Stop());
     node.log.Error(who, ": checkpoint: archiving the upperdir failed: ", packed.status().message(),
                    handed.ok() ? absl::StrCat("; CRIU's dump went to ", *handed, " as plain runc's would have")
                                : absl::StrCat("; CRIU's dump could not be handed over either: ",
                                               handed.status().message()),
-                   "; the previous image is kept");
-    if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
-      node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+                   "; Tardis's image is OLDER than this checkpoint",
+                   stopped ? "; the container stopped" : "; the container goes on");
+    failed(absl::StrCat("archiving the upperdir failed (", packed.status().message(), ")",
+                        handed.ok() ? "; CRIU's dump went to the caller" : ""));
+    if (stopped) {
+      if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
+        node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+      }
     }
-    return Outcome::Exit(handed.ok() ? 0 : 1);
+    return Outcome::Exit(stopped ? 0 : 1);
   }
   for (const std::string& note : packed->notes) node.log.Warning(who, ": checkpoint: ", note);
 
@@ -283,13 +329,16 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   if (sealed.ok()) sealed = Publish(*staging, record->image_dir);
   if (!sealed.ok()) {
     node.log.Error(who, ": the checkpoint succeeded but its image could not be published: ",
-                   sealed.message(), "; the previous image is kept");
+                   sealed.message(), "; the previous image is kept and the container goes on");
+    failed(absl::StrCat("publishing the image failed: ", sealed.message()));
     return Outcome::Exit(1);
   }
   attempt.Published();
   AnswerCaller(node, call, record->image_dir, manifest);
   if (!periodic) {
-    if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
+    if (!criu_stops_it && !attempt.Stop()) {
+      node.log.Error(who, ": checkpointed, but runc could not stop the container; it goes on");
+    } else if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
       node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
     }
   }

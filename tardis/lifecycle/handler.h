@@ -78,13 +78,18 @@ inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& inv
 // `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,
 // resume, state, delete --force): containerd's global options, stdout captured,
 // stderr dropped, nothing reaching the caller.
-inline absl::StatusOr<RunResult> QueryRunc(const Node& node, const runc::Invocation& call,
-                                           const std::vector<std::string>& command) {
+inline std::vector<std::string> QueryArgv(const runc::Invocation& call, const std::vector<std::string>& command) {
   std::vector<std::string> argv;
   for (const runc::Option& option : call.global_options) {
     for (const runc::Word& word : option.written) argv.push_back(word.text);
   }
   argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+inline absl::StatusOr<RunResult> QueryRunc(const Node& node, const runc::Invocation& call,
+                                           const std::vector<std::string>& command) {
+  const std::vector<std::string> argv = QueryArgv(call, command);
   node.log.Debug("querying: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
   return node.runc.Query(argv);
 }

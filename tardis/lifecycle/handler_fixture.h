@@ -57,7 +57,7 @@ bundle=
 for word in "$@"; do
   case $previous in --image-path) image=$word ;; --root) root=$word ;; --bundle) bundle=$word ;; esac
   case $word in
-    create|start|delete|restore|checkpoint|pause|resume|state) [ -z "$command" ] && command=$word ;;
+    create|start|delete|restore|checkpoint|pause|resume|state|kill) [ -z "$command" ] && command=$word ;;
   esac
   previous=$word
 done
@@ -96,7 +96,8 @@ class HandlerFixture : public ::testing::Test {
     config_.checkpoint_base = Path("ckpt");
     config_.tardis_listen = "/nonexistent/tardis-listen";  // no listener in unit tests
     ::setenv("FAKE_RUNC_LOG", Path("runc-calls").c_str(), 1);
-    for (const char* command : {"CREATE", "START", "DELETE", "RESTORE", "CHECKPOINT", "PAUSE", "RESUME", "STATE"}) {
+    for (const char* command : {"CREATE", "START", "DELETE", "RESTORE", "CHECKPOINT", "PAUSE", "RESUME", "STATE",
+                                "KILL"}) {
       ::unsetenv(absl::StrCat("FAKE_RUNC_", command, "_EXIT").c_str());
     }
     ::unsetenv("FAKE_RUNC_STATUS");

@@ -1,6 +1,8 @@
 // PeriodicCheckpointer: tardis-listen's thread that takes the periodic checkpoints
 // (SPEC.md "Periodic checkpoints"). It runs where the listener runs: wherever opted-in
 // containers do, started by their create and kept alive like the exit records it keeps.
+// Since it wakes every second anyway, it also thaws containers a dead checkpoint left
+// frozen (pause_recovery.h).
 //
 // Once a second (or when a checkpoint ends) it reads which opted-in containers have an
 // interval and no recorded exit, lets the schedule (periodic/schedule.h) pick the ones
@@ -31,6 +33,7 @@
 #include "tardis/log/logger.h"
 #include "tardis/node/ctr.h"
 #include "tardis/node/opted_in.h"
+#include "tardis/node/pause_recovery.h"
 #include "tardis/periodic/request.h"
 #include "tardis/periodic/schedule.h"
 #include "tardis/state/state_store.h"
@@ -91,6 +94,7 @@ class PeriodicCheckpointer {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
       lock.unlock();
+      (void)ThawAbandonedPauses(config_.state_dir, config_.real_runc, log_);
       const std::vector<periodic::Wanted> wanted = ContainersWantingPeriodicCheckpoints(config_.state_dir);
       lock.lock();
       for (const Finished& f : finished_) {

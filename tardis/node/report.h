@@ -217,15 +217,21 @@ inline std::optional<int64_t> ImageAgeSeconds(const ImageInfo& image, int64_t no
   return std::max<int64_t>(0, (now_unix_nanos - *image.created_unix_nanos) / 1000000000);
 }
 
-// "every 5s, last 12s ago, frozen 120 ms" for a row's NOTE ("" when there is nothing to say).
+// "every 5s, last 12s ago, frozen 120 ms" for a row's NOTE ("" when there is nothing to
+// say); a last checkpoint that published nothing says why, and that the image is older.
 inline std::string DescribeCheckpoints(const StatusRow& row, int64_t now_unix_nanos) {
   std::string text;
   if (row.checkpoint_interval_ms > 0) text = absl::StrCat("every ", FormatAge(row.checkpoint_interval_ms / 1000));
   if (row.last_checkpoint) {
     const CheckpointStats& last = *row.last_checkpoint;
-    absl::StrAppend(&text, text.empty() ? "" : ", ", "last ",
-                    FormatAge((now_unix_nanos - last.finished_unix_nanos) / 1000000000), " ago, frozen ",
-                    NanosToMillis(last.frozen_nanos), " ms");
+    const std::string age = FormatAge((now_unix_nanos - last.finished_unix_nanos) / 1000000000);
+    if (!last.problem.empty()) {
+      absl::StrAppend(&text, text.empty() ? "" : ", ", "last checkpoint FAILED ", age, " ago (", last.problem,
+                      "): the image is older");
+    } else {
+      absl::StrAppend(&text, text.empty() ? "" : ", ", "last ", age, " ago, frozen ", NanosToMillis(last.frozen_nanos),
+                      " ms");
+    }
   }
   return text;
 }
@@ -263,7 +269,8 @@ inline nlohmann::json LastCheckpointJson(const std::optional<CheckpointStats>& l
           {"frozen_ms", NanosToMillis(last->frozen_nanos)},
           {"dump_ms", NanosToMillis(last->dump_nanos)},
           {"archive_ms", NanosToMillis(last->archive_nanos)},
-          {"image_bytes", last->image_bytes}};
+          {"image_bytes", last->image_bytes},
+          {"problem", last->problem}};
 }
 
 inline nlohmann::json StatusJson(const StatusReport& report) {

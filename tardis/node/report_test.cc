@@ -62,7 +62,8 @@ StatusReport StatusFrom(const nlohmann::json& json) {
       const nlohmann::json& last = r.at("last");
       row.last_checkpoint = CheckpointStats{true, 0, last.at("finished").get<int64_t>(),
                                             last.at("frozen").get<int64_t>(), last.at("dump").get<int64_t>(),
-                                            last.at("archive").get<int64_t>(), last.at("bytes").get<int64_t>()};
+                                            last.at("archive").get<int64_t>(), last.at("bytes").get<int64_t>(),
+                                            last.value("problem", "")};
     }
     report.rows.push_back(row);
   }

@@ -2,9 +2,11 @@
 //
 // The image goes to Tardis's staging directory instead of containerd's temporary one.
 // --work-path goes, so CRIU's dump.log lands in the image (it is part of what makes an
-// image valid). --leave-running goes, so the container stops with its checkpoint and
-// cannot drift from it, unless `leave_running` (a periodic checkpoint: Tardis keeps the
-// container frozen until its image is complete, then thaws it). Every other option (--file-locks, --tcp-established, ...) and
+// image valid). --leave-running is Tardis's decision, not the caller's: with it the
+// container stays, frozen, until Tardis has published its image, and only then is
+// stopped (a final checkpoint) or thawed (a periodic one), so that a checkpoint that
+// fails or dies never leaves a stopped container whose image is older
+// (lifecycle/checkpoint.h). Every other option (--file-locks, --tcp-established, ...) and
 // every global option stays as containerd wrote it.
 //
 // CallersImagePath(): where plain runc would have put the CRIU files of the caller's own
@@ -22,7 +24,7 @@ namespace tardis::runc {
 enum class LeaveRunning { kNo, kYes };
 
 inline Invocation CheckpointIntoImage(Invocation checkpoint, const std::string& image_path,
-                                      LeaveRunning leave_running = LeaveRunning::kNo) {
+                                      LeaveRunning leave_running = LeaveRunning::kYes) {
   checkpoint.Remove("image-path");
   checkpoint.Remove("work-path");
   checkpoint.Remove("leave-running");

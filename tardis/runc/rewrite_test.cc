@@ -27,9 +27,9 @@ TEST(RewriteTest, GoldenCases) {
     ASSERT_TRUE(call.understood) << "rewrite.golden:" << c.line << ": " << call.problem;
     std::string got;
     if (c["kind"] == "checkpoint") {
-      got = nlohmann::json(Rebuild(CheckpointIntoImage(call, c["image"]))).dump();
-    } else if (c["kind"] == "periodic-checkpoint") {
-      got = nlohmann::json(Rebuild(CheckpointIntoImage(call, c["image"], LeaveRunning::kYes))).dump();
+      got = nlohmann::json(Rebuild(CheckpointIntoImage(
+                               call, c["image"], c["leave_running"] == "no" ? LeaveRunning::kNo : LeaveRunning::kYes)))
+                .dump();
     } else {
       const std::vector<std::string> repeat = absl::StrSplit(c["repeat"], ' ', absl::SkipEmpty());
       const absl::StatusOr<Invocation> restore = RestoreInsteadOfCreate(call, c["image"], c["work"], repeat);

@@ -29,6 +29,9 @@ struct CheckpointStats {
   int64_t dump_nanos = 0;           // runc checkpoint, CRIU's dump
   int64_t archive_nanos = 0;        // the upperdir's archive
   int64_t image_bytes = 0;          // archive and CRIU's files
+  // Why no image was published ("" when it was): the image is then older than this
+  // checkpoint, and status says so.
+  std::string problem;
 };
 
 inline std::string SerializeCheckpointStats(const CheckpointStats& s) {
@@ -38,7 +41,8 @@ inline std::string SerializeCheckpointStats(const CheckpointStats& s) {
                         {"frozen_nanos", s.frozen_nanos},
                         {"dump_nanos", s.dump_nanos},
                         {"archive_nanos", s.archive_nanos},
-                        {"image_bytes", s.image_bytes}}
+                        {"image_bytes", s.image_bytes},
+                        {"problem", s.problem}}
       .dump();
 }
 
@@ -52,13 +56,15 @@ inline std::string DescribeCheckpointStats(const CheckpointStats& s) {
 inline absl::StatusOr<CheckpointStats> ParseCheckpointStats(absl::string_view text) {
   using json_fields::GetBool;
   using json_fields::GetInt;
+  using json_fields::GetString;
   const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
   CheckpointStats s;
   if (json.is_discarded() || !json.is_object() || !GetBool(json, "periodic", &s.periodic) ||
       !GetInt(json, "started_unix_nanos", &s.started_unix_nanos) ||
       !GetInt(json, "finished_unix_nanos", &s.finished_unix_nanos) ||
       !GetInt(json, "frozen_nanos", &s.frozen_nanos) || !GetInt(json, "dump_nanos", &s.dump_nanos) ||
-      !GetInt(json, "archive_nanos", &s.archive_nanos) || !GetInt(json, "image_bytes", &s.image_bytes)) {
+      !GetInt(json, "archive_nanos", &s.archive_nanos) || !GetInt(json, "image_bytes", &s.image_bytes) ||
+      !GetString(json, "problem", &s.problem)) {
     return absl::DataLossError("checkpoint stats are malformed");
   }
   return s;

@@ -22,10 +22,12 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
+#include <nlohmann/json.hpp>
 
 #include "tardis/archive/remove_tree.h"
 #include "tardis/state/checkpoint_stats.h"
@@ -105,6 +107,29 @@ class ContainerState {
     return *exit;
   }
 
+  // Tardis's own pause of the container, journaled before it is made: the runc argv
+  // (without the program) that thaws it, for whoever finds the journal of a checkpoint
+  // that died (the next checkpoint, or tardis-listen). Cleared with Consume().
+  absl::Status JournalPause(const std::vector<std::string>& thaw_argv) {
+    return WriteFileAtomically(Path(FlagName(Flag::kPausedByTardis)), nlohmann::json(thaw_argv).dump(), 0600);
+  }
+
+  // The journaled thaw argv, if a pause is journaled and reads as one: its last two words
+  // are `resume <this container's id>`.
+  std::optional<std::vector<std::string>> JournaledPause() const {
+    absl::StatusOr<std::string> text = ReadSmallFile(Path(FlagName(Flag::kPausedByTardis)), kMaxStateFileBytes);
+    if (!text.ok()) return std::nullopt;
+    const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
+    if (!json.is_array() || json.size() < 2) return std::nullopt;
+    std::vector<std::string> argv;
+    for (const nlohmann::json& word : json) {
+      if (!word.is_string()) return std::nullopt;
+      argv.push_back(word.get<std::string>());
+    }
+    if (argv[argv.size() - 2] != "resume" || argv.back() != id_) return std::nullopt;
+    return argv;
+  }
+
   // What the last checkpoint cost (checkpoint_stats.h); one file, replaced each time.
   absl::Status RecordCheckpointStats(const CheckpointStats& stats) {
     return WriteFileAtomically(Path("last-checkpoint.json"), SerializeCheckpointStats(stats), 0600);
@@ -142,14 +167,16 @@ class ContainerState {
   // Held (an exclusive flock on <dir>/checkpoint.lock) by the checkpoint at work on this
   // container, released when its process ends however it ends: who gets it knows no
   // other checkpoint of the container is running. -1 and an error when it cannot be had.
-  absl::StatusOr<int> LockForCheckpoint() const {
+  // With `wait` false, a checkpoint at work means Unavailable at once.
+  absl::StatusOr<int> LockForCheckpoint(bool wait = true) const {
     const std::string path = Path("checkpoint.lock");
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-    while (::flock(fd, LOCK_EX) != 0) {
+    while (::flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
       if (errno == EINTR) continue;
       const int error = errno;
       ::close(fd);
+      if (error == EWOULDBLOCK) return absl::UnavailableError("a checkpoint of the container is at work");
       return ErrnoStatus(error, absl::StrCat("lock ", path));
     }
     return fd;

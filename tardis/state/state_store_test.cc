@@ -75,7 +75,7 @@ TEST_F(StateStoreTest, IntervalAndLastCheckpointStatsRoundTrip) {
   ASSERT_TRUE(state.Record(record).ok());
   EXPECT_EQ(state.Recorded()->checkpoint_interval_ms, 90000);
   EXPECT_FALSE(state.LastCheckpointStats());
-  const CheckpointStats stats{true, 10, 20, 3, 4, 5, 6};
+  const CheckpointStats stats{true, 10, 20, 3, 4, 5, 6, "why not"};
   ASSERT_TRUE(state.RecordCheckpointStats(stats).ok());
   ASSERT_TRUE(state.LastCheckpointStats());
   EXPECT_EQ(SerializeCheckpointStats(*state.LastCheckpointStats()), SerializeCheckpointStats(stats));
