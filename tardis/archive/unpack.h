@@ -54,6 +54,7 @@
 
 #include "tardis/archive/entry_policy.h"
 #include "tardis/archive/libarchive.h"
+#include "tardis/archive/unpack_budget.h"
 #include "tardis/sys/stream_hash.h"
 #include "tardis/archive/working_directory.h"
 #include "tardis/sys/errno_status.h"
@@ -157,7 +158,8 @@ inline constexpr int kDiskFlags =
 
 class Extraction {
  public:
-  Extraction(int root_fd, UnpackRecord* record) : root_fd_(root_fd), record_(record) {}
+  Extraction(int root_fd, UnpackRecord* record, UnpackBudget budget)
+      : root_fd_(root_fd), record_(record), meter_(budget) {}
 
   // Checks one entry against the policy and against what exists, then writes it.
   absl::Status Extract(struct archive* reader, struct archive* disk, struct archive_entry* entry) {
@@ -173,6 +175,10 @@ class Extraction {
     facts.rdev_minor = archive_entry_rdevminor(entry);
     absl::StatusOr<CheckedEntry> checked = CheckEntry(facts);
     if (!checked.ok()) return checked.status();
+    // Before anything of it is written; a sparse entry is charged its whole size.
+    if (absl::Status charged = meter_.Charge(facts.size > 0 ? static_cast<uint64_t>(facts.size) : 0); !charged.ok()) {
+      return charged;
+    }
     if (checked->kind == EntryKind::kWhiteout && archive_entry_rdev(entry) != 0) {
       return absl::InvalidArgumentError(absl::StrCat(Quote(checked->path), ": not a whiteout"));
     }
@@ -235,13 +241,14 @@ class Extraction {
  private:
   int root_fd_;
   UnpackRecord* record_;
+  BudgetMeter meter_;
   absl::flat_hash_map<std::string, bool> made_;  // path -> is a directory
 };
 
 // Everything between opening the upperdir and rolling back: extraction with the working
 // directory in the upperdir, then the stream's checks.
 inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view expected_hex, uint64_t expected_bytes,
-                               UnpackRecord* record) {
+                               UnpackBudget budget, UnpackRecord* record) {
   Input in;
   in.fd = archive_fd;
   if (!in.hash.ok()) return absl::ResourceExhaustedError("xxh3 state");
@@ -260,7 +267,7 @@ inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view ex
     if (archive_read_open(reader.get(), &in, nullptr, ReadBlock, nullptr) != ARCHIVE_OK) {
       return ArchiveError(reader.get(), "open the archive", absl::StatusCode::kDataLoss);
     }
-    Extraction extraction(root_fd, record);
+    Extraction extraction(root_fd, record, budget);
     while (true) {
       struct archive_entry* entry = nullptr;
       const int r = archive_read_next_header(reader.get(), &entry);
@@ -296,9 +303,11 @@ inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view ex
 }  // namespace unpack_internal
 
 // Extracts `archive_path` into `upperdir`; see the header comment for the guarantees.
+// An archive over `budget` (unpack_budget.h) fails like any other bad archive.
 inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archive_path, const std::string& upperdir,
                                                        absl::string_view expected_xxh3_128_hex,
-                                                       uint64_t expected_bytes) {
+                                                       uint64_t expected_bytes,
+                                                       UnpackBudget budget = UnpackBudget::Unlimited()) {
   if (!IsXxh3_128Hex(expected_xxh3_128_hex)) {
     return absl::InvalidArgumentError(absl::StrCat("bad expected xxh3-128 ", Quote(expected_xxh3_128_hex)));
   }
@@ -322,7 +331,7 @@ inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archiv
     if (::fstat(root_fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", upperdir));
     record.upperdir_atime = st.st_atim;
     record.upperdir_mtime = st.st_mtim;
-    return unpack_internal::ExtractAll(archive_fd, root_fd, expected_xxh3_128_hex, expected_bytes, &record);
+    return unpack_internal::ExtractAll(archive_fd, root_fd, expected_xxh3_128_hex, expected_bytes, budget, &record);
   }();
   ::close(archive_fd);
   if (!status.ok() && record.upperdir_mtime.tv_nsec != UTIME_OMIT) {

@@ -351,6 +351,56 @@ TEST(UnpackTest, PrepopulatedUpperdirAndRollback) {
   EXPECT_EQ(box.Changes(), "");
 }
 
+// An image over its budget (restore_max_entries, restore_max_bytes or the upperdir's
+// free space) is refused before the entry that would exceed it is written, and what came
+// before is rolled back. The sample has 8 entries and 20005 bytes of file contents
+// (d/bigger 20000 before d/small 5, in the packer's order).
+TEST(UnpackTest, AnImageOverBudgetIsRefusedBeforeItIsWritten) {
+  const std::string sample = PackedSample();
+  struct Case {
+    UnpackBudget budget;
+    bool ok;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{UINT64_MAX, 8}, true, ""},
+      {{UINT64_MAX, 7}, false, "the image has more than 7 entries (restore_max_entries)"},
+      {{UINT64_MAX, 1}, false, "the image has more than 1 entries"},
+      {{20009, UINT64_MAX}, true, ""},
+      {{20008, UINT64_MAX}, false, "the image holds more than 20008 bytes of files"},
+      {{19999, UINT64_MAX}, false, "the image holds more than 19999 bytes of files"},
+      {{0, UINT64_MAX}, false, "the image holds more than 0 bytes"},
+  };
+  for (const Case& c : cases) {
+    Sandbox box(true);
+    box.SetArchive(sample);
+    absl::StatusOr<UnpackRecord> unpacked =
+        UnpackIntoUpperdir(box.archive, box.upper, Xxh3_128Hex(sample), sample.size(), c.budget);
+    EXPECT_EQ(unpacked.ok(), c.ok) << c.budget.max_bytes << "/" << c.budget.max_entries << ": "
+                                   << unpacked.status();
+    if (!c.ok) {
+      EXPECT_TRUE(absl::IsResourceExhausted(unpacked.status())) << unpacked.status();
+      EXPECT_TRUE(absl::StrContains(unpacked.status().message(), c.error)) << unpacked.status();
+      EXPECT_EQ(box.Changes(), "") << "rolled back";
+    }
+  }
+}
+
+TEST(UnpackBudgetTest, TheHostsCapsAndNineTenthsOfTheFreeSpace) {
+  EXPECT_EQ(DecideUnpackBudget(1000, 5, 10000).max_bytes, 1000u);
+  EXPECT_EQ(DecideUnpackBudget(100000, 5, 10000).max_bytes, 9000u);
+  EXPECT_EQ(DecideUnpackBudget(100000, 5, 10000).max_entries, 5u);
+  EXPECT_EQ(DecideUnpackBudget(UINT64_MAX, 5, UINT64_MAX).max_bytes, UINT64_MAX / 10 * 9);
+  EXPECT_EQ(DecideUnpackBudget(UINT64_MAX, 5, 0).max_bytes, 0u);
+  BudgetMeter meter({10, 3});
+  EXPECT_TRUE(meter.Charge(4).ok());
+  EXPECT_TRUE(meter.Charge(6).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(meter.Charge(1)));  // 11 bytes > 10
+  BudgetMeter huge({UINT64_MAX - 1, 10});
+  EXPECT_TRUE(huge.Charge(UINT64_MAX - 2).ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(huge.Charge(2))) << "no overflow past the cap";
+}
+
 // A hardlink to a symlink the archive made links the symlink itself (link(2) does not
 // follow), and whiteouts and FIFOs may be hardlinked: overlayfs shares whiteout inodes.
 TEST(UnpackTest, LinksThatStayInside) {

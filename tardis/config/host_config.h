@@ -49,6 +49,11 @@ struct HostConfig {
   int checkpoint_interval_min_ms = 5000;
   int checkpoint_interval_default_ms = 0;
   int periodic_in_flight = 1;
+  // What a restore may unpack (archive/unpack_budget.h): an image is written by whoever
+  // can write the checkpoint storage. The bytes are also bounded by the upperdir's free
+  // space.
+  int64_t restore_max_bytes = int64_t{1} << 40;
+  int restore_max_entries = 2000000;
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
   // `tardisctl watch`: which cloud's metadata service (aws, gcp, azure, or auto: probe
@@ -147,6 +152,17 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
     return ParseMilliseconds(key, value, 0, 604800000, &config->checkpoint_interval_default_ms);
   }
   if (key == "periodic_in_flight") return ParseMilliseconds(key, value, 1, 64, &config->periodic_in_flight);
+  if (key == "restore_max_entries") {
+    return ParseMilliseconds(key, value, 1, 1000000000, &config->restore_max_entries);
+  }
+  if (key == "restore_max_bytes") {
+    int64_t bytes = 0;
+    if (!absl::SimpleAtoi(value, &bytes) || bytes < (int64_t{1} << 20) || bytes > (int64_t{1} << 50)) {
+      return absl::StrCat(key, " must be ", int64_t{1} << 20, "..", int64_t{1} << 50, ": ", value);
+    }
+    config->restore_max_bytes = bytes;
+    return "";
+  }
   if (key == "watch_interval_ms") return ParseMilliseconds(key, value, 100, 3600000, &config->watch_interval_ms);
   if (key == "watch_timeout_ms") return ParseMilliseconds(key, value, 100, 120000, &config->watch_timeout_ms);
   if (key == "watch_cloud") {

@@ -154,6 +154,10 @@ TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
       {"periodic_in_flight = 64", &HostConfig::periodic_in_flight, 64, ""},
       {"periodic_in_flight = 0", &HostConfig::periodic_in_flight, 1,
        "line 1: periodic_in_flight must be 1..64: 0 (ignored)"},
+      {"", &HostConfig::restore_max_entries, 2000000, ""},
+      {"restore_max_entries = 1", &HostConfig::restore_max_entries, 1, ""},
+      {"restore_max_entries = 0", &HostConfig::restore_max_entries, 2000000,
+       "line 1: restore_max_entries must be 1..1000000000: 0 (ignored)"},
       {"delete_wait_ms = 0", &HostConfig::delete_wait_ms, 0, ""},
       {"delete_wait_ms = 600001", &HostConfig::delete_wait_ms, 1000,
        "line 1: delete_wait_ms must be 0..600000: 600001 (ignored)"},
@@ -162,6 +166,18 @@ TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
     const ParsedHostConfig parsed = ParseHostConfig(c.text);
     EXPECT_EQ(parsed.config.*c.field, c.want_ms) << c.text;
     EXPECT_EQ(parsed.problems.empty() ? "" : parsed.problems.front(), c.want_problem) << c.text;
+  }
+}
+
+TEST(HostConfigTest, RestoreMaxBytes) {
+  EXPECT_EQ(ParseHostConfig("").config.restore_max_bytes, int64_t{1} << 40);
+  EXPECT_EQ(ParseHostConfig("restore_max_bytes = 1048576").config.restore_max_bytes, 1048576);
+  EXPECT_EQ(ParseHostConfig("restore_max_bytes = 1125899906842624").config.restore_max_bytes, int64_t{1} << 50);
+  for (const char* bad : {"restore_max_bytes = 1048575", "restore_max_bytes = 1125899906842625",
+                          "restore_max_bytes = 1T", "restore_max_bytes = -1"}) {
+    const ParsedHostConfig parsed = ParseHostConfig(bad);
+    EXPECT_EQ(parsed.config.restore_max_bytes, int64_t{1} << 40) << bad;
+    EXPECT_EQ(parsed.problems.size(), 1u) << bad;
   }
 }
 

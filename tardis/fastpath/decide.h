@@ -334,10 +334,11 @@ constexpr bool IsRootList(Text v) {
   return roots > 0;
 }
 
-// A duration key (host_config.h's ParseMilliseconds), stricter than absl::SimpleAtoi:
-// plain digits only, at most 9 of them, within [min, max].
+// A whole-number key (host_config.h's ParseMilliseconds, restore_max_bytes), stricter
+// than absl::SimpleAtoi: plain digits only, at most 18 of them (no overflow), within
+// [min, max].
 constexpr bool IsMsIn(Text v, long min, long max) {
-  if (v.size == 0 || v.size > 9) return false;
+  if (v.size == 0 || v.size > 18) return false;
   long ms = 0;
   for (size_t i = 0; i < v.size; ++i) {
     if (v.data[i] < '0' || v.data[i] > '9') return false;
@@ -414,6 +415,10 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
       ok = IsMsIn(value, 0, 604800000);
     } else if (Equals(key, "periodic_in_flight")) {
       ok = IsMsIn(value, 1, 64);
+    } else if (Equals(key, "restore_max_entries")) {
+      ok = IsMsIn(value, 1, 1000000000);
+    } else if (Equals(key, "restore_max_bytes")) {
+      ok = IsMsIn(value, 1L << 20, 1L << 50);
     } else if (Equals(key, "watch_interval_ms")) {
       ok = IsMsIn(value, 100, 3600000);
     } else if (Equals(key, "watch_timeout_ms")) {

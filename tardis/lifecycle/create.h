@@ -14,6 +14,7 @@
 #define TARDIS_LIFECYCLE_CREATE_H_
 
 #include <limits.h>
+#include <sys/statvfs.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -62,10 +63,18 @@ class PlacedFiles {
   // looked at through the mount; otherwise with the overlay unmounted, after displacing
   // what it holds.
   static absl::StatusOr<PlacedFiles> Place(const container::OverlayMount& overlay, const std::string& archive,
-                                           const Manifest& manifest) {
+                                           const Manifest& manifest, const HostConfig& config) {
     const std::string& upperdir = overlay.upperdir;
+    // The image is whoever wrote the storage's: what it may cost is bounded before it
+    // is written (archive/unpack_budget.h).
+    struct statvfs fs;
+    const uint64_t free_bytes = ::statvfs(upperdir.c_str(), &fs) == 0
+                                    ? static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize)
+                                    : UINT64_MAX;
+    const archive::UnpackBudget budget = archive::DecideUnpackBudget(
+        static_cast<uint64_t>(config.restore_max_bytes), static_cast<uint64_t>(config.restore_max_entries), free_bytes);
     const auto unpack = [&] {
-      return UnpackIntoUpperdir(archive, upperdir, manifest.rootfs.xxh3_128, manifest.rootfs.bytes);
+      return UnpackIntoUpperdir(archive, upperdir, manifest.rootfs.xxh3_128, manifest.rootfs.bytes, budget);
     };
     if (!UpperdirHasEntries(upperdir)) {
       absl::StatusOr<UnpackRecord> unpacked = unpack();
@@ -166,7 +175,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (!restore.ok()) return create_fresh("restore", restore.status());
 
   absl::StatusOr<PlacedFiles> placed =
-      PlacedFiles::Place(*overlay, absl::StrCat(*image, "/", kRootfsArchiveName), *manifest);
+      PlacedFiles::Place(*overlay, absl::StrCat(*image, "/", kRootfsArchiveName), *manifest, node.config);
   if (!placed.ok()) return create_fresh("unpacking the saved files", placed.status());
   if (placed->displaced_any()) node.log.Info(who, ": the upperdir's files were displaced by the image's");
 
