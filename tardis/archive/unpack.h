@@ -34,7 +34,9 @@
 #ifndef TARDIS_ARCHIVE_UNPACK_H_
 #define TARDIS_ARCHIVE_UNPACK_H_
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,12 +50,14 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <absl/strings/ascii.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 #include <absl/strings/string_view.h>
 
 #include "tardis/archive/entry_policy.h"
 #include "tardis/archive/libarchive.h"
+#include "tardis/archive/remove_tree.h"
 #include "tardis/archive/unpack_budget.h"
 #include "tardis/sys/stream_hash.h"
 #include "tardis/archive/working_directory.h"
@@ -302,8 +306,106 @@ inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view ex
 
 }  // namespace unpack_internal
 
+namespace unpack_internal {
+
+// Stages beside `upperdir` that an unpack killed mid-way left behind: an unpack of this
+// upperdir is the only writer of its stages, and containerd or Docker runs one create of
+// a container at a time.
+inline void RemoveStaleStages(const std::string& upperdir) {
+  const size_t slash = upperdir.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  const std::string parent = upperdir.substr(0, slash);
+  DIR* listing = ::opendir(parent.c_str());
+  if (listing == nullptr) return;
+  std::vector<std::string> stale;
+  while (const struct dirent* entry = ::readdir(listing)) {
+    if (absl::StartsWith(entry->d_name, ".tardis-unpack.")) stale.push_back(absl::StrCat(parent, "/", entry->d_name));
+  }
+  ::closedir(listing);
+  for (const std::string& path : stale) (void)RemoveTree(path);
+}
+
+// Where the archive is extracted before its entries move into the upperdir: a fresh
+// directory beside it, on the same filesystem, whose parent's times are put back when it
+// goes. Without one (the parent is elsewhere, or not writable) the extraction goes into
+// the upperdir directly.
+class Stage {
+ public:
+  explicit Stage(const std::string& upperdir) {
+    const size_t slash = upperdir.rfind('/');
+    if (slash == std::string::npos || slash == 0) return;
+    const std::string parent = upperdir.substr(0, slash);
+    parent_fd_ = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat parent_st, upper_st;
+    if (parent_fd_ < 0 || ::fstat(parent_fd_, &parent_st) != 0 || ::stat(upperdir.c_str(), &upper_st) != 0 ||
+        parent_st.st_dev != upper_st.st_dev) {
+      return;
+    }
+    parent_times_[0] = parent_st.st_atim;
+    parent_times_[1] = parent_st.st_mtim;
+    std::string pattern = parent + "/.tardis-unpack.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) return;
+    path_ = pattern;
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd_ < 0) Remove();
+  }
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
+  ~Stage() {
+    Remove();
+    if (parent_fd_ >= 0) ::close(parent_fd_);
+  }
+
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  // Moves the stage's top-level entries (in `record`, in creation order) into the
+  // upperdir, never replacing anything there; on failure, those moved go back.
+  absl::Status MoveInto(int upper_fd, const UnpackRecord& record) {
+    std::vector<const std::string*> moved;
+    for (const std::string& path : record.created) {
+      if (path.find('/') != std::string::npos) continue;
+      if (::renameat2(fd_, path.c_str(), upper_fd, path.c_str(), RENAME_NOREPLACE) == 0) {
+        moved.push_back(&path);
+        continue;
+      }
+      const int error = errno;
+      for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+        (void)::renameat2(upper_fd, (*it)->c_str(), fd_, (*it)->c_str(), RENAME_NOREPLACE);
+      }
+      if (error == EEXIST) return absl::AlreadyExistsError(absl::StrCat(Quote(path), " already exists in the upperdir"));
+      return ErrnoStatus(error, absl::StrCat("move ", Quote(path), " into the upperdir"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void Remove() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (path_.empty()) return;
+    (void)RemoveTree(path_);
+    path_.clear();
+    (void)::futimens(parent_fd_, parent_times_);
+  }
+
+  int parent_fd_ = -1;
+  struct timespec parent_times_[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace unpack_internal
+
 // Extracts `archive_path` into `upperdir`; see the header comment for the guarantees.
 // An archive over `budget` (unpack_budget.h) fails like any other bad archive.
+//
+// The extraction happens in a stage beside the upperdir, and only a complete, verified
+// one moves in (a rename per top-level entry): an unpack cut short, even by SIGKILL,
+// leaves the upperdir as it was, so a later create of the same container (Docker's
+// `docker start` reuses its writable layer) never runs on an upperdir holding half an
+// image. What a killed unpack leaves in the stage is removed by the next unpack beside
+// the same upperdir.
 inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archive_path, const std::string& upperdir,
                                                        absl::string_view expected_xxh3_128_hex,
                                                        uint64_t expected_bytes,
@@ -319,6 +421,9 @@ inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archiv
     ::close(archive_fd);
     return ErrnoStatus(error, absl::StrCat("open upperdir ", upperdir));
   }
+  unpack_internal::RemoveStaleStages(upperdir);
+  unpack_internal::Stage stage(upperdir);
+  const int extract_fd = stage.ok() ? stage.fd() : root_fd;
   UnpackRecord record;
   absl::Status status = [&]() -> absl::Status {
     struct stat st;
@@ -331,13 +436,21 @@ inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archiv
     if (::fstat(root_fd, &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", upperdir));
     record.upperdir_atime = st.st_atim;
     record.upperdir_mtime = st.st_mtim;
-    return unpack_internal::ExtractAll(archive_fd, root_fd, expected_xxh3_128_hex, expected_bytes, budget, &record);
+    absl::Status extracted =
+        unpack_internal::ExtractAll(archive_fd, extract_fd, expected_xxh3_128_hex, expected_bytes, budget, &record);
+    if (!extracted.ok() || !stage.ok()) return extracted;
+    return stage.MoveInto(root_fd, record);
   }();
   ::close(archive_fd);
-  if (!status.ok() && record.upperdir_mtime.tv_nsec != UTIME_OMIT) {
+  // A stage's leftovers go with it; an extraction straight into the upperdir is undone.
+  if (!status.ok() && !stage.ok() && record.upperdir_mtime.tv_nsec != UTIME_OMIT) {
     if (absl::Status undone = unpack_internal::Rollback(root_fd, record); !undone.ok()) {
       status = absl::Status(status.code(), absl::StrCat(status.message(), "; rolling back: ", undone.message()));
     }
+  }
+  if (!status.ok() && stage.ok() && record.upperdir_mtime.tv_nsec != UTIME_OMIT) {
+    const struct timespec times[2] = {record.upperdir_atime, record.upperdir_mtime};
+    (void)::futimens(root_fd, times);
   }
   ::close(root_fd);
   if (!status.ok()) return status;

@@ -5,7 +5,10 @@
 #include "tardis/archive/unpack.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -384,6 +387,47 @@ TEST(UnpackTest, AnImageOverBudgetIsRefusedBeforeItIsWritten) {
       EXPECT_EQ(box.Changes(), "") << "rolled back";
     }
   }
+}
+
+// An unpack killed mid-way (here: by SIGXFSZ, a file-size limit smaller than the
+// image's second file, in a child process) leaves the upperdir exactly as it was: the
+// extraction happens in a stage beside it. The next unpack removes the stage's leftovers.
+TEST(UnpackTest, AnUnpackKilledMidWayLeavesTheUpperdirAsItWas) {
+  ScopedTempDir tmp;
+  const std::string root = tmp / "root";
+  ASSERT_TRUE(MakeDir(root).ok());
+  ASSERT_TRUE(WriteNewFile(root + "/a-small", "small").ok());
+  ASSERT_TRUE(WriteNewFile(root + "/b-big", PseudoRandomBytes(3 << 20, 7)).ok());
+  absl::StatusOr<PackResult> packed = PackUpperdir(root, tmp / "image.tar");
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  absl::StatusOr<std::string> bytes = ReadWholeFile(tmp / "image.tar");
+  ASSERT_TRUE(bytes.ok());
+
+  Sandbox box(true);
+  box.SetArchive(*bytes);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const struct rlimit no_core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);  // SIGXFSZ dumps core by default
+    const struct rlimit limit = {1 << 20, 1 << 20};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    (void)UnpackIntoUpperdir(box.archive, box.upper, packed->xxh3_128_hex, packed->bytes);
+    ::_exit(0);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGXFSZ) << "status " << wait_status;
+  const std::string changes = box.Changes();
+  EXPECT_TRUE(absl::StrContains(changes, ".tardis-unpack.")) << "the killed unpack's stage: " << changes;
+  EXPECT_FALSE(absl::StrContains(changes, "upper/")) << "the upperdir was touched: " << changes;
+
+  absl::StatusOr<UnpackRecord> unpacked =
+      UnpackIntoUpperdir(box.archive, box.upper, packed->xxh3_128_hex, packed->bytes);
+  ASSERT_TRUE(unpacked.ok()) << unpacked.status();
+  EXPECT_FALSE(absl::StrContains(box.Changes(), ".tardis-unpack.")) << box.Changes();
+  TARDIS_ASSERT_OK(RollbackUnpack(box.upper, *unpacked));
+  EXPECT_EQ(box.Changes(), "");
 }
 
 TEST(UnpackBudgetTest, TheHostsCapsAndNineTenthsOfTheFreeSpace) {
