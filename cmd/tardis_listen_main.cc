@@ -18,6 +18,7 @@
 #include "tardis/listener/listener_lock.h"
 #include "tardis/log/logger.h"
 #include "tardis/node/lease_keeper.h"
+#include "tardis/node/leftovers.h"
 #include "tardis/node/periodic_checkpointer.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
@@ -72,6 +73,11 @@ int main(int argc, char** argv) {
   const std::string pid_file = absl::StrCat(host.config.state_dir, "/listener.pid");
   (void)tardis::WriteFileAtomically(pid_file, absl::StrCat(::getpid(), "\n"), 0644);
   log.Info("started (pid ", ::getpid(), ")");
+  // What attempts that crashed while no listener ran left behind (node/leftovers.h).
+  const tardis::node::LeftoversCollected leftovers =
+      tardis::node::CollectLeftovers(host.config.state_dir, tardis::NowUnixNanos(), int64_t{60} * 1000000000);
+  for (const std::string& path : leftovers.removed) log.Info("removed a crashed attempt's leftover: ", path);
+  for (const std::string& problem : leftovers.problems) log.Warning("leftovers: ", problem);
 
   tardis::ListenLoop loop(host.config, log);
   int code = 0;

@@ -37,6 +37,7 @@
 #include "tardis/node/opted_in.h"
 #include "tardis/node/options.h"
 #include "tardis/node/report.h"
+#include "tardis/node/leftovers.h"
 #include "tardis/node/status.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
@@ -68,6 +69,7 @@ constexpr char kUsage[] =
     "  uninstall   undo install exactly\n"
     "  log         show or change log_level and log_file in the host configuration\n"
     "  watch       watch the cloud's metadata service; finalize on a spot notice\n"
+    "  gc          remove what crashed checkpoints and restores left on this node\n"
     "\n"
     "`tardisctl COMMAND --help` describes a command and its options.\n";
 
@@ -157,6 +159,18 @@ constexpr char kLogHelp[] =
     "options:\n"
     "  --level LEVEL   DEBUG, INFO, WARNING or ERROR\n"
     "  --file PATH     the log file (an absolute path)\n";
+
+constexpr char kGcHelp[] =
+    "usage: tardisctl gc [--min-age SECONDS]\n"
+    "\n"
+    "Removes what checkpoints and restores that crashed left on this node: containers'\n"
+    "state that could not be removed (mounts of a killed restore are detached first),\n"
+    "tardis-listen's periodic scratch paths, and the staging images of this node's\n"
+    "opted-in containers that no checkpoint is writing. tardis-listen does the same when\n"
+    "it starts. Prints each path removed; exit status 1 when one could not be.\n"
+    "\n"
+    "options:\n"
+    "  --min-age SECONDS   only state and scratch paths unchanged this long (default 60)\n";
 
 constexpr char kWatchHelp[] =
     "usage: tardisctl watch [--cloud aws|gcp|azure|auto] [--endpoint URL] [--interval D]\n"
@@ -440,6 +454,25 @@ int Status(Context& context, const node::ParsedOptions& options) {
   return 0;
 }
 
+int Gc(Context& context, const node::ParsedOptions& options) {
+  int64_t min_age_seconds = 60;
+  if (options.has("min-age") && (!absl::SimpleAtoi(options.value_or("min-age", ""), &min_age_seconds) ||
+                                  min_age_seconds < 0 || min_age_seconds > 365 * 86400)) {
+    return UsageError("gc", "--min-age must be a number of seconds");
+  }
+  const node::LeftoversCollected collected =
+      node::CollectLeftovers(context.host.config.state_dir, tardis::NowUnixNanos(), min_age_seconds * 1000000000);
+  for (const std::string& path : collected.removed) {
+    std::cout << "removed " << path << "\n";
+    context.Log(tardis::LogLevel::kInfo, absl::StrCat("gc: removed ", path));
+  }
+  for (const std::string& problem : collected.problems) {
+    std::cerr << "tardisctl gc: " << problem << "\n";
+    context.Log(tardis::LogLevel::kWarning, absl::StrCat("gc: ", problem));
+  }
+  return collected.problems.empty() ? 0 : 1;
+}
+
 int Install(Context& context, const node::ParsedOptions& options) {
   node::InstallOptions install;
   install.mode = options.value_or("mode", install.mode);
@@ -587,6 +620,7 @@ int main(int argc, char** argv) {
         {"unit-dir", true},
         {"systemctl", true}},
        &Install},
+      {"gc", kGcHelp, {{"min-age", true}}, &Gc},
       {"uninstall", kUninstallHelp, {{"install-dir", true}, {"systemctl", true}}, &Uninstall},
       {"log", kLogHelp, {{"level", true}, {"file", true}}, &LogSettings},
       {"watch",

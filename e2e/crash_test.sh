@@ -11,6 +11,7 @@
 #      failed call, thaws it;
 #   2. Tardis paused it (runc's checkpoint called directly, as tools do): the pause is
 #      journaled, and tardis-listen thaws it within about a second.
+# What the orphaned runc dumped stays in a staging image: `tardisctl gc` removes it.
 # Either way the job keeps counting, and a later checkpoint and restore work.
 #
 # Run directly (as root): bazel build //cmd:all //e2e/... &&
@@ -62,6 +63,16 @@ wait "$ctr_pid" && fail "ctr reported a checkpoint whose handler was killed as a
 counting_on
 assert_eq "$pid" "$(task_pid a job)" "the job's process, after its checkpoint's handler died"
 assert_file_missing "$IMAGE/manifest.json"
+# The orphaned runc finishes its dump into a staging image nobody will publish: a
+# leftover `tardisctl gc` removes (the container holds the job's lease, and no checkpoint
+# of it is at work).
+staging=$(find "$(dirname "$IMAGE")" -maxdepth 1 -name ".job.staging.*" | head -n 1)
+[[ -n $staging ]] || fail "no staging image left by the killed checkpoint"
+wait_for --timeout 30 grep -q "Dumping finished successfully" "$staging/criu/dump.log"
+TARDIS_CONFIG=$CONFIG run "$(e2e_binary tardisctl)" gc
+assert_status 0 "tardisctl gc"
+assert_contains "$output" "removed $staging"
+assert_file_missing "$staging"
 
 log "--- 2. Tardis paused it: the handler dies mid-checkpoint, tardis-listen thaws it"
 wait_for test -n "$(listener_pid a)"

@@ -66,6 +66,7 @@
 #include "tardis/runc/restore_argv.h"
 #include "tardis/state/checkpoint_stats.h"
 #include "tardis/sys/clock.h"
+#include "tardis/sys/process_start.h"
 
 namespace tardis {
 
@@ -211,7 +212,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
   if (*status == "running") {
-    if (absl::Status journaled = state.JournalPause(QueryArgv(call, {"resume", call.id()})); !journaled.ok()) {
+    if (absl::Status journaled = state.JournalPause({QueryArgv(call, {"resume", call.id()}), 0, 0}); !journaled.ok()) {
       return give_up("journaling the pause", journaled);
     }
     attempt.set_paused_by_us();  // from here on a failure thaws it
@@ -235,6 +236,16 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   const int64_t dump_started = MonotonicNanos();
   absl::StatusOr<Child> dumping = StartRunc(node, dump);
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
+  if (attempt.paused_by_us()) {
+    // Whoever finds the journal after this process died must let this runc finish
+    // first: CRIU puts the cgroup back as frozen as it found it.
+    const std::optional<uint64_t> started = ProcessStartTicks(dumping->pid());
+    if (absl::Status journaled = state.JournalPause({QueryArgv(call, {"resume", call.id()}), dumping->pid(),
+                                                     static_cast<int64_t>(started.value_or(0))});
+        !journaled.ok()) {
+      node.log.Warning(who, ": checkpoint: journaling runc's pid: ", journaled.message());
+    }
+  }
   const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
   absl::StatusOr<PackResult> packed = absl::UnknownError("not packed");
   absl::StatusOr<std::vector<ImageFile>> criu_files = absl::UnknownError("not sealed");

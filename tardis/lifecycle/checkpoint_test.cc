@@ -228,15 +228,23 @@ TEST_F(CheckpointTest, TheJournalHoldsTheThawWithContainerdsGlobalOptions) {
   ::setenv("FAKE_RUNC_CHECKPOINT_HANGS", "1", 1);
   config_.criu_timeout_ms = 5000;
   std::thread checkpoint([&] { (void)HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))); });
-  std::optional<std::vector<std::string>> journaled;
+  std::optional<PauseJournal> journaled;
   for (int i = 0; i < 400 && !journaled; ++i) {
     ::usleep(10 * 1000);
     journaled = state_->For("default", "c1").JournaledPause();
   }
   ASSERT_TRUE(journaled);
-  EXPECT_EQ(journaled->back(), "c1");
-  EXPECT_EQ((*journaled)[journaled->size() - 2], "resume");
-  EXPECT_NE(std::find(journaled->begin(), journaled->end(), "--root"), journaled->end());
+  EXPECT_EQ(journaled->thaw.back(), "c1");
+  EXPECT_EQ(journaled->thaw[journaled->thaw.size() - 2], "resume");
+  EXPECT_NE(std::find(journaled->thaw.begin(), journaled->thaw.end(), "--root"), journaled->thaw.end());
+  for (int i = 0; i < 400 && journaled && journaled->runc_pid == 0; ++i) {
+    ::usleep(10 * 1000);
+    journaled = state_->For("default", "c1").JournaledPause();
+  }
+  ASSERT_TRUE(journaled);
+  EXPECT_GT(journaled->runc_pid, 0) << "the checkpoint's runc, once started";
+  EXPECT_TRUE(SameProcessAlive(static_cast<pid_t>(journaled->runc_pid),
+                               static_cast<uint64_t>(journaled->runc_start_ticks)));
   checkpoint.join();  // runc is killed at criu_timeout_ms; the attempt thaws and clears it
   EXPECT_FALSE(state_->For("default", "c1").JournaledPause());
 }

@@ -3,7 +3,9 @@
 // A journal nobody's checkpoint lock covers belongs to a checkpoint whose process died
 // (killed, OOM, a node's shutdown racing it): its container would stay frozen for good.
 // tardis-listen calls this every second, so such a container is thawed within about a
-// second instead of at its next checkpoint, which may never come.
+// second of the dead checkpoint's runc ending (while that runc lives, CRIU is at work and
+// puts the cgroup back frozen when it ends, so the thaw waits for it) instead of at its
+// next checkpoint, which may never come.
 #ifndef TARDIS_NODE_PAUSE_RECOVERY_H_
 #define TARDIS_NODE_PAUSE_RECOVERY_H_
 
@@ -20,6 +22,7 @@
 #include "tardis/node/opted_in.h"
 #include "tardis/state/state_store.h"
 #include "tardis/sys/exec.h"
+#include "tardis/sys/process_start.h"
 
 namespace tardis::node {
 
@@ -33,7 +36,10 @@ inline int ThawAbandonedPauses(const std::string& state_dir, const std::string& 
     absl::StatusOr<int> lock = state.LockForCheckpoint(/*wait=*/false);
     if (!lock.ok()) continue;  // a checkpoint at work: the pause is its own
     // Read again under the lock: the checkpoint may have ended just before.
-    if (const std::optional<std::vector<std::string>> argv = state.JournaledPause()) {
+    if (const std::optional<PauseJournal> journal = state.JournaledPause();
+        journal && !(journal->runc_pid > 0 && SameProcessAlive(static_cast<pid_t>(journal->runc_pid),
+                                                                static_cast<uint64_t>(journal->runc_start_ticks)))) {
+      const std::vector<std::string>* argv = &journal->thaw;
       const std::string who = absl::StrCat(c.ns, "/", c.id);
       absl::StatusOr<RunResult> ran = RunProgram(real_runc, *argv, {.quiet_stderr = true});
       (void)state.Consume(Flag::kPausedByTardis);  // one try: a container runc no longer knows is gone

@@ -3,6 +3,8 @@
 // journal that does not read as a thaw of its container, is left alone.
 #include "tardis/node/pause_recovery.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -14,6 +16,7 @@
 #include "tardis/archive/test_files.h"
 #include "tardis/archive/test_mounts.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/process_start.h"
 
 namespace tardis::node {
 namespace {
@@ -48,7 +51,7 @@ class PauseRecoveryTest : public ::testing::Test {
 
 TEST_F(PauseRecoveryTest, AnAbandonedPauseIsThawedOnce) {
   ContainerState state = Container("c1");
-  ASSERT_TRUE(state.JournalPause({"--root", "/run/r/default", "resume", "c1"}).ok());
+  ASSERT_TRUE(state.JournalPause({{"--root", "/run/r/default", "resume", "c1"}, 0, 0}).ok());
   EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
   EXPECT_EQ(Calls(), "--root /run/r/default resume c1\n");
   EXPECT_FALSE(state.JournaledPause());
@@ -59,7 +62,7 @@ TEST_F(PauseRecoveryTest, AnAbandonedPauseIsThawedOnce) {
 
 TEST_F(PauseRecoveryTest, APauseOfACheckpointAtWorkIsLeftToIt) {
   ContainerState state = Container("c1");
-  ASSERT_TRUE(state.JournalPause({"resume", "c1"}).ok());
+  ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   absl::StatusOr<int> held = state.LockForCheckpoint();
   ASSERT_TRUE(held.ok());
   EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
@@ -69,11 +72,36 @@ TEST_F(PauseRecoveryTest, APauseOfACheckpointAtWorkIsLeftToIt) {
   EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
 }
 
+// While the dead checkpoint's runc lives, CRIU is at work: the thaw waits for it.
+TEST_F(PauseRecoveryTest, TheThawWaitsForTheDeadCheckpointsRunc) {
+  ContainerState state = Container("c1");
+  const pid_t runc = ::fork();
+  ASSERT_GE(runc, 0);
+  if (runc == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  const std::optional<uint64_t> started = ProcessStartTicks(runc);
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, runc, static_cast<int64_t>(*started)}).ok());
+  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Calls(), "");
+  ::kill(runc, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(runc, &status, 0), runc);
+  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+  EXPECT_EQ(Calls(), "resume c1\n");
+  // A journal naming a pid that is now another process (its start time differs) is not
+  // waited for.
+  ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, ::getpid(), 1}).ok());
+  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+}
+
 TEST_F(PauseRecoveryTest, AJournalThatIsNotAThawOfItsContainerIsNotRun) {
   ContainerState other = Container("c1");
-  ASSERT_TRUE(other.JournalPause({"--root", "/r", "delete", "--force", "c1"}).ok());
+  ASSERT_TRUE(other.JournalPause({{"--root", "/r", "delete", "--force", "c1"}, 0, 0}).ok());
   ContainerState wrong_id = Container("c2");
-  ASSERT_TRUE(wrong_id.JournalPause({"resume", "c1"}).ok());
+  ASSERT_TRUE(wrong_id.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   ContainerState empty = Container("c3");
   ASSERT_TRUE(empty.Set(Flag::kPausedByTardis).ok());  // a journal without an argv
   EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
@@ -82,7 +110,7 @@ TEST_F(PauseRecoveryTest, AJournalThatIsNotAThawOfItsContainerIsNotRun) {
 
 TEST_F(PauseRecoveryTest, AFailedThawIsSaidAndNotRetriedForEver) {
   ContainerState state = Container("c1");
-  ASSERT_TRUE(state.JournalPause({"resume", "c1"}).ok());
+  ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   ::setenv("FAKE_EXIT", "1", 1);
   EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
   ::unsetenv("FAKE_EXIT");

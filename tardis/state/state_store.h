@@ -30,8 +30,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tardis/archive/remove_tree.h"
+#include "tardis/container/leftover_mounts.h"
 #include "tardis/state/checkpoint_stats.h"
 #include "tardis/state/container_record.h"
+#include "tardis/state/pause_journal.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
 
@@ -109,25 +111,24 @@ class ContainerState {
 
   // Tardis's own pause of the container, journaled before it is made: the runc argv
   // (without the program) that thaws it, for whoever finds the journal of a checkpoint
-  // that died (the next checkpoint, or tardis-listen). Cleared with Consume().
-  absl::Status JournalPause(const std::vector<std::string>& thaw_argv) {
-    return WriteFileAtomically(Path(FlagName(Flag::kPausedByTardis)), nlohmann::json(thaw_argv).dump(), 0600);
+  // that died (the next checkpoint, or tardis-listen), and, once runc's checkpoint is
+  // started, that runc (pid and start time): while it lives, CRIU is at work and a thaw
+  // would be undone by it. Cleared with Consume().
+  absl::Status JournalPause(const PauseJournal& journal) {
+    return WriteFileAtomically(Path(FlagName(Flag::kPausedByTardis)), SerializePauseJournal(journal), 0600);
   }
 
-  // The journaled thaw argv, if a pause is journaled and reads as one: its last two words
-  // are `resume <this container's id>`.
-  std::optional<std::vector<std::string>> JournaledPause() const {
+  // The journal, if a pause is journaled and reads as one whose thaw is `... resume
+  // <this container's id>`.
+  std::optional<PauseJournal> JournaledPause() const {
     absl::StatusOr<std::string> text = ReadSmallFile(Path(FlagName(Flag::kPausedByTardis)), kMaxStateFileBytes);
     if (!text.ok()) return std::nullopt;
-    const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
-    if (!json.is_array() || json.size() < 2) return std::nullopt;
-    std::vector<std::string> argv;
-    for (const nlohmann::json& word : json) {
-      if (!word.is_string()) return std::nullopt;
-      argv.push_back(word.get<std::string>());
+    std::optional<PauseJournal> journal = ParsePauseJournal(*text);
+    if (!journal || journal->thaw.size() < 2 || journal->thaw[journal->thaw.size() - 2] != "resume" ||
+        journal->thaw.back() != id_) {
+      return std::nullopt;
     }
-    if (argv[argv.size() - 2] != "resume" || argv.back() != id_) return std::nullopt;
-    return argv;
+    return journal;
   }
 
   // What the last checkpoint cost (checkpoint_stats.h); one file, replaced each time.
@@ -161,6 +162,9 @@ class ContainerState {
       if (errno == ENOENT) return absl::OkStatus();
       return ErrnoStatus(errno, absl::StrCat("forget ", dir_));
     }
+    // A restore killed mid-way leaves CRIU's cgroup yard mounted in its work dir: a
+    // tree with a mount in it cannot be removed.
+    (void)container::DetachMountsBeneath(doomed);
     return RemoveTree(doomed);
   }
 

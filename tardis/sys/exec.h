@@ -90,6 +90,8 @@ class Child {
     if (pid_ > 0) (void)Wait();
   }
 
+  pid_t pid() const { return pid_; }
+
   // What the child printed, to its end (only when started with capture_stdout).
   std::string ReadStdout() {
     std::string text;

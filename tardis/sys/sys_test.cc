@@ -9,6 +9,7 @@
 
 #include "tardis/sys/exec.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/process_start.h"
 
 namespace tardis {
 namespace {
@@ -75,6 +76,30 @@ TEST(FilesTest, MoveFileCrossesFilesystems) {
   EXPECT_EQ(ReadSmallFile(to, 4 << 20).value_or("?"), content);
   EXPECT_NE(::access(from.c_str(), F_OK), 0);
   ::unlink(to.c_str());
+}
+
+// /proc/<pid>/stat's command name is the process's own choice: spaces and ')' in it do
+// not shift the fields.
+TEST(ProcessStartTest, StartTicksFromStat) {
+  const std::string tail = " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 20 21";
+  struct Case {
+    std::string stat;
+    std::optional<uint64_t> ticks;
+  };
+  const Case cases[] = {
+      {"123 (runc)" + tail, 424242},
+      {"123 (a) b (c) d)" + tail, 424242},
+      {"123 ( ) )" + tail, 424242},
+      {"123 (runc) S 1 2", std::nullopt},
+      {"no parenthesis at all", std::nullopt},
+      {"123 (runc) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x 20", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const Case& c : cases) EXPECT_EQ(StartTicksFromStat(c.stat), c.ticks) << c.stat;
+  EXPECT_TRUE(ProcessStartTicks(::getpid()));
+  EXPECT_TRUE(SameProcessAlive(::getpid(), *ProcessStartTicks(::getpid())));
+  EXPECT_FALSE(SameProcessAlive(::getpid(), *ProcessStartTicks(::getpid()) + 1));
+  EXPECT_FALSE(ProcessStartTicks(0));
 }
 
 TEST(ExecTest, RunReportsExitCodesAndSignals) {
