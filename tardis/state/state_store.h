@@ -67,13 +67,7 @@ class ContainerState {
 
   // The record, or nullopt when the container is not opted in (or its record is
   // unreadable, which is treated the same way: Tardis then leaves it alone).
-  std::optional<ContainerRecord> Recorded() const {
-    absl::StatusOr<std::string> text = ReadSmallFile(Path("record.json"), kMaxStateFileBytes);
-    if (!text.ok()) return std::nullopt;
-    absl::StatusOr<ContainerRecord> record = ParseContainerRecord(*text);
-    if (!record.ok()) return std::nullopt;
-    return *record;
-  }
+  std::optional<ContainerRecord> Recorded() const { return ReadParsed("record.json", ParseContainerRecord); }
 
   absl::Status Set(Flag flag) {
     const std::string path = Path(FlagName(flag));
@@ -101,13 +95,7 @@ class ContainerState {
     return WriteFileAtomically(Path("exit.json"), SerializeExitRecord(exit), 0600);
   }
 
-  std::optional<ExitRecord> Exit() const {
-    absl::StatusOr<std::string> text = ReadSmallFile(Path("exit.json"), kMaxStateFileBytes);
-    if (!text.ok()) return std::nullopt;
-    absl::StatusOr<ExitRecord> exit = ParseExitRecord(*text);
-    if (!exit.ok()) return std::nullopt;
-    return *exit;
-  }
+  std::optional<ExitRecord> Exit() const { return ReadParsed("exit.json", ParseExitRecord); }
 
   // Tardis's own pause of the container, journaled before it is made: the runc argv
   // (without the program) that thaws it, for whoever finds the journal of a checkpoint
@@ -137,11 +125,7 @@ class ContainerState {
   }
 
   std::optional<CheckpointStats> LastCheckpointStats() const {
-    absl::StatusOr<std::string> text = ReadSmallFile(Path("last-checkpoint.json"), kMaxStateFileBytes);
-    if (!text.ok()) return std::nullopt;
-    absl::StatusOr<CheckpointStats> stats = ParseCheckpointStats(*text);
-    if (!stats.ok()) return std::nullopt;
-    return *stats;
+    return ReadParsed("last-checkpoint.json", ParseCheckpointStats);
   }
 
   absl::Status ForgetExit() {
@@ -190,6 +174,18 @@ class ContainerState {
   std::string ScratchDir(absl::string_view name) const { return Path(name); }
 
  private:
+  // One of the container's files, parsed: nullopt when it is missing or unreadable as
+  // what it should be (a half-written or foreign file reads as nothing).
+  template <typename Parse>
+  auto ReadParsed(absl::string_view name, Parse parse) const
+      -> std::optional<typename decltype(parse(absl::string_view()))::value_type> {
+    absl::StatusOr<std::string> text = ReadSmallFile(Path(name), kMaxStateFileBytes);
+    if (!text.ok()) return std::nullopt;
+    auto parsed = parse(*text);
+    if (!parsed.ok()) return std::nullopt;
+    return *std::move(parsed);
+  }
+
   static absl::string_view FlagName(Flag flag) {
     switch (flag) {
       case Flag::kSkipStart:
