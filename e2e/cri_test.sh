@@ -17,6 +17,8 @@
 #    where they stopped.
 # 3. A pod under the default handler (runc) with TARDIS_ENABLE=1 runs, and Tardis never
 #    sees it.
+# 4. A pod's container with TARDIS_CHECKPOINT_INTERVAL=5s is checkpointed periodically and
+#    stays CONTAINER_RUNNING for the CRI plugin.
 #
 # Run directly (as root): bazel build //cmd:all //e2e/... &&
 #   TARDIS_BIN_DIR=$PWD/bazel-bin/cmd TARDIS_E2E_DIR=$PWD/bazel-bin/e2e bash e2e/cri_test.sh
@@ -146,5 +148,16 @@ for node in a b; do
   assert_not_contains "$(cat "$(tardis_log "$node")")" "$PLAIN_POD" "the plain pod's sandbox in $node's Tardis log"
   assert_not_contains "$(cat "$(tardis_log "$node")")" "$CID" "the plain pod's container in $node's Tardis log"
 done
+
+log "--- 4. periodic checkpoints of a pod's container: the CRI plugin still sees it running"
+pod b every5s-0 every5s-uid-b1 batch tardis
+counter b main TARDIS_ENABLE=1 TARDIS_CHECKPOINT_INTERVAL=5s
+wait_for --timeout 30 grep -q "k8s.io/$CID: periodic checkpoint as " "$(tardis_log b)"
+now=$(last_count "$LOG")
+wait_for count_at_least "$LOG" $((now + 5))
+assert_eq CONTAINER_RUNNING "$(cri_state b "$CID")" "the container after a periodic checkpoint"
+assert_file_exists "$IMAGES/k8s_batch_every5s-0_main/manifest.json"
+cri_ b stop "$CID" --timeout 0 >/dev/null
+kubelet_cleanup b "$CID" "$POD"
 
 finish_test
