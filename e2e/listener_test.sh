@@ -114,6 +114,21 @@ wait_for listener_runs
 assert_ne "$listener" "$(listener_pid a)" "a new listener"
 remove_container a restarter
 
+log "--- 4b. an exit missed while no listener ran: delete keeps the image, says so, starts one"
+with_image gap /bin/counter /count 30
+run_container a gap "${OPT_IN[@]}" -- /bin/counter /count 30
+wait_for task_status_is a gap RUNNING
+listener=$(listener_pid a)
+kill -KILL "$listener"
+wait_for e2e_gone "$listener"
+wait_for task_status_is a gap STOPPED
+delete_container gap
+assert_file_exists "$IMAGES/gap/manifest.json"
+assert_contains "$(cat "$(tardis_log a)")" "WARNING tardis-runc"
+assert_contains "$(cat "$(tardis_log a)")" \
+  "$E2E_NAMESPACE/gap: no exit code and no listener running; keeping the image ($IMAGES/gap): tardis-listen was not running when it exited; starting one"
+wait_for listener_runs
+
 # ---------------------------------------------------------------------------------------
 log "--- 5. no listener can run"
 kill -TERM "$(listener_pid a)"

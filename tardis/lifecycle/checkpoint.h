@@ -60,6 +60,7 @@
 #include "tardis/lifecycle/dump_handover.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
+#include "tardis/lifecycle/listener_starter.h"
 #include "tardis/lifecycle/runc_status.h"
 #include "tardis/periodic/request.h"
 #include "tardis/runc/checkpoint_argv.h"
@@ -191,6 +192,9 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   if (!overlay.ok()) return give_up("finding the upperdir", overlay.status());
   const std::string& upperdir = overlay->upperdir;
 
+  // A handled call of an opted-in container: if the listener died, its exits (and its
+  // periodic checkpoints) need one again.
+  EnsureListenerRunning(node);
   CheckpointAttempt attempt(node, call, state);
   absl::StatusOr<int> lock = state.LockForCheckpoint();
   if (!lock.ok()) return give_up("locking the container's state", lock.status());

@@ -27,6 +27,7 @@
 #include "tardis/lifecycle/image_fate.h"
 #include "tardis/lifecycle/restore_leftovers.h"
 #include "tardis/lifecycle/runc_status.h"
+#include "tardis/lifecycle/listener_starter.h"
 #include "tardis/listener/listener_lock.h"
 #include "tardis/runc/classify.h"
 
@@ -91,6 +92,12 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
     } else {
       node.log.Error(who, ": ", fate.reason, "; deleting its image failed: ", removed.message());
     }
+  } else if (!exit_status && !listener_alive) {
+    // A gap in the listener: this container's exit went unrecorded, and the next one
+    // would too. Said loudly, and a listener started for the containers still running.
+    node.log.Warning(who, ": ", fate.reason, " (", record->image_dir,
+                     "): tardis-listen was not running when it exited; starting one");
+    EnsureListenerRunning(node);
   } else {
     node.log.Info(who, ": ", fate.reason, " (", record->image_dir, ")");
   }

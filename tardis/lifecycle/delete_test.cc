@@ -50,6 +50,21 @@ class DeleteTest : public HandlerFixture {
   }
 };
 
+// A container that exited while no listener ran has no exit code: its image is kept,
+// and delete says so loudly and starts a listener for the containers still running.
+TEST_F(DeleteTest, AnExitMissedInAListenerGapIsSaidAndAListenerStarted) {
+  ::setenv("FAKE_RUNC_STATUS", "stopped", 1);
+  const Outcome outcome = HandleDelete(*node_, Call({"delete", "c1"}));
+  ::unsetenv("FAKE_RUNC_STATUS");
+  EXPECT_FALSE(outcome.pass_through());
+  const std::string log = LogText();
+  EXPECT_TRUE(absl::StrContains(log, "WARNING test[")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "default/c1: no exit code and no listener running; keeping the image")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "tardis-listen was not running when it exited; starting one")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "tardis-listen is not running and cannot be started")) << log
+      << "(the fixture's listener binary does not exist: the start was tried)";
+}
+
 TEST_F(DeleteTest, AKilledRestoresCriuRootIsDetachedBeforeRuncRemovesItsDirectory) {
   LeaveCriuRoot();
   const Outcome outcome = HandleDelete(*node_, Call({"delete", "--force", "c1"}));
