@@ -215,8 +215,9 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   int64_t frozen_at = handler_started;
   absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
+  const std::vector<std::string> thaw = QueryArgv(call, {"resume", call.id()});
   if (*status == "running") {
-    if (absl::Status journaled = state.JournalPause({QueryArgv(call, {"resume", call.id()}), 0, 0}); !journaled.ok()) {
+    if (absl::Status journaled = state.JournalPause({thaw, 0, 0}); !journaled.ok()) {
       return give_up("journaling the pause", journaled);
     }
     attempt.set_paused_by_us();  // from here on a failure thaws it
@@ -244,8 +245,8 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     // Whoever finds the journal after this process died must let this runc finish
     // first: CRIU puts the cgroup back as frozen as it found it.
     const std::optional<uint64_t> started = ProcessStartTicks(dumping->pid());
-    if (absl::Status journaled = state.JournalPause({QueryArgv(call, {"resume", call.id()}), dumping->pid(),
-                                                     static_cast<int64_t>(started.value_or(0))});
+    if (absl::Status journaled =
+            state.JournalPause({thaw, dumping->pid(), static_cast<int64_t>(started.value_or(0))});
         !journaled.ok()) {
       node.log.Warning(who, ": checkpoint: journaling runc's pid: ", journaled.message());
     }
