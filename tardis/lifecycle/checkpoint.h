@@ -83,10 +83,8 @@ class CheckpointAttempt {
       : node_(node), call_(call), state_(state) {}
   ~CheckpointAttempt() {
     if (!staging_.empty()) (void)RemoveTree(staging_);
-    if (paused_by_us_) {
-      (void)QueryRunc(node_, call_, {"resume", call_.id()});
-      (void)state_.Consume(Flag::kPausedByTardis);
-    }
+    // A failed thaw clears the journal too: the container goes with its failed call.
+    if (!Thaw()) (void)state_.Consume(Flag::kPausedByTardis);
     if (lock_fd_ >= 0) ::close(lock_fd_);
   }
   void hold_lock(int fd) { lock_fd_ = fd; }
@@ -163,8 +161,20 @@ inline void AnswerCaller(const Node& node, const runc::Invocation& call, const s
   }
 }
 
+namespace checkpoint_internal {
+
+// The container stopped with its checkpoint: containerd's resume after it is a no-op.
+inline void SkipNextResume(const Node& node, ContainerState& state, const std::string& who) {
+  if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
+    node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+  }
+}
+
+}  // namespace checkpoint_internal
+
 inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) {
   using checkpoint_internal::CheckpointAttempt;
+  using checkpoint_internal::SkipNextResume;
   if (!HasValidIdentity(call)) return Outcome::PassThrough();
   ContainerState state = node.state.For(call.ns, call.id());
   const std::optional<ContainerRecord> record = state.Recorded();
@@ -318,11 +328,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
                    stopped ? "; the container stopped" : "; the container goes on");
     failed(absl::StrCat("archiving the upperdir failed (", packed.status().message(), ")",
                         handed.ok() ? "; CRIU's dump went to the caller" : ""));
-    if (stopped) {
-      if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
-        node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
-      }
-    }
+    if (stopped) SkipNextResume(node, state, who);
     return Outcome::Exit(stopped ? 0 : 1);
   }
   for (const std::string& note : packed->notes) node.log.Warning(who, ": checkpoint: ", note);
@@ -354,8 +360,8 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   if (!periodic) {
     if (!criu_stops_it && !attempt.Stop()) {
       node.log.Error(who, ": checkpointed, but runc could not stop the container; it goes on");
-    } else if (absl::Status skip = state.Set(Flag::kSkipResume); !skip.ok()) {
-      node.log.Warning(who, ": could not remember to skip the next resume: ", skip.message());
+    } else {
+      SkipNextResume(node, state, who);
     }
   }
   stats.finished_unix_nanos = NowUnixNanos();

@@ -26,11 +26,12 @@
 
 namespace tardis::node {
 
-// Returns how many containers it thawed.
-inline int ThawAbandonedPauses(const std::string& state_dir, const std::string& real_runc, Logger& log) {
+// `containers`: the node's opted-in containers (ListOptedIn). Returns how many it thawed.
+inline int ThawAbandonedPauses(const std::string& state_dir, const std::vector<OptedIn>& containers,
+                               const std::string& real_runc, Logger& log) {
   int thawed = 0;
   const StateStore store(state_dir);
-  for (const OptedIn& c : ListOptedIn(state_dir)) {
+  for (const OptedIn& c : containers) {
     ContainerState state = store.For(c.ns, c.id);
     if (!state.JournaledPause()) continue;
     absl::StatusOr<int> lock = state.LockForCheckpoint(/*wait=*/false);
@@ -39,16 +40,15 @@ inline int ThawAbandonedPauses(const std::string& state_dir, const std::string& 
     if (const std::optional<PauseJournal> journal = state.JournaledPause();
         journal && !(journal->runc_pid > 0 && SameProcessAlive(static_cast<pid_t>(journal->runc_pid),
                                                                 static_cast<uint64_t>(journal->runc_start_ticks)))) {
-      const std::vector<std::string>* argv = &journal->thaw;
       const std::string who = absl::StrCat(c.ns, "/", c.id);
-      absl::StatusOr<RunResult> ran = RunProgram(real_runc, *argv, {.quiet_stderr = true});
+      absl::StatusOr<RunResult> ran = RunProgram(real_runc, journal->thaw, {.quiet_stderr = true});
       (void)state.Consume(Flag::kPausedByTardis);  // one try: a container runc no longer knows is gone
       if (ran.ok() && ran->exit_code == 0) {
         ++thawed;
         log.Warning(who, ": a checkpoint froze the container and died; thawed it");
       } else {
         log.Error(who, ": a checkpoint froze the container and died; thawing it failed (", real_runc, " ",
-                  absl::StrJoin(*argv, " "), ": ",
+                  absl::StrJoin(journal->thaw, " "), ": ",
                   ran.ok() ? absl::StrCat("exit status ", ran->exit_code) : std::string(ran.status().message()), ")");
       }
     }

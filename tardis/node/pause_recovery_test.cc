@@ -35,6 +35,7 @@ class PauseRecoveryTest : public ::testing::Test {
     EXPECT_TRUE(state.Record({"/ckpt/default/" + id, "", "/b/" + id, 1, id, "/b/" + id + "/rootfs"}).ok());
     return state;
   }
+  int Thaw() { return ThawAbandonedPauses(Path("state"), ListOptedIn(Path("state")), Path("runc"), log_); }
   std::string Calls() const {
     absl::StatusOr<std::string> text = ReadSmallFile(Path("runc.calls"), 1 << 16);
     return text.ok() ? *text : "";
@@ -52,11 +53,11 @@ class PauseRecoveryTest : public ::testing::Test {
 TEST_F(PauseRecoveryTest, AnAbandonedPauseIsThawedOnce) {
   ContainerState state = Container("c1");
   ASSERT_TRUE(state.JournalPause({{"--root", "/run/r/default", "resume", "c1"}, 0, 0}).ok());
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+  EXPECT_EQ(Thaw(), 1);
   EXPECT_EQ(Calls(), "--root /run/r/default resume c1\n");
   EXPECT_FALSE(state.JournaledPause());
   EXPECT_TRUE(absl::StrContains(LogText(), "default/c1: a checkpoint froze the container and died; thawed it"));
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Thaw(), 0);
   EXPECT_EQ(Calls(), "--root /run/r/default resume c1\n") << "thawed once";
 }
 
@@ -65,11 +66,11 @@ TEST_F(PauseRecoveryTest, APauseOfACheckpointAtWorkIsLeftToIt) {
   ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   absl::StatusOr<int> held = state.LockForCheckpoint();
   ASSERT_TRUE(held.ok());
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Thaw(), 0);
   EXPECT_EQ(Calls(), "");
   EXPECT_TRUE(state.JournaledPause());
   ::close(*held);
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+  EXPECT_EQ(Thaw(), 1);
 }
 
 // While the dead checkpoint's runc lives, CRIU is at work: the thaw waits for it.
@@ -84,17 +85,17 @@ TEST_F(PauseRecoveryTest, TheThawWaitsForTheDeadCheckpointsRunc) {
   const std::optional<uint64_t> started = ProcessStartTicks(runc);
   ASSERT_TRUE(started);
   ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, runc, static_cast<int64_t>(*started)}).ok());
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Thaw(), 0);
   EXPECT_EQ(Calls(), "");
   ::kill(runc, SIGKILL);
   int status = 0;
   ASSERT_EQ(::waitpid(runc, &status, 0), runc);
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+  EXPECT_EQ(Thaw(), 1);
   EXPECT_EQ(Calls(), "resume c1\n");
   // A journal naming a pid that is now another process (its start time differs) is not
   // waited for.
   ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, ::getpid(), 1}).ok());
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 1);
+  EXPECT_EQ(Thaw(), 1);
 }
 
 TEST_F(PauseRecoveryTest, AJournalThatIsNotAThawOfItsContainerIsNotRun) {
@@ -104,7 +105,7 @@ TEST_F(PauseRecoveryTest, AJournalThatIsNotAThawOfItsContainerIsNotRun) {
   ASSERT_TRUE(wrong_id.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   ContainerState empty = Container("c3");
   ASSERT_TRUE(empty.Set(Flag::kPausedByTardis).ok());  // a journal without an argv
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Thaw(), 0);
   EXPECT_EQ(Calls(), "");
 }
 
@@ -112,7 +113,7 @@ TEST_F(PauseRecoveryTest, AFailedThawIsSaidAndNotRetriedForEver) {
   ContainerState state = Container("c1");
   ASSERT_TRUE(state.JournalPause({{"resume", "c1"}, 0, 0}).ok());
   ::setenv("FAKE_EXIT", "1", 1);
-  EXPECT_EQ(ThawAbandonedPauses(Path("state"), Path("runc"), log_), 0);
+  EXPECT_EQ(Thaw(), 0);
   ::unsetenv("FAKE_EXIT");
   EXPECT_TRUE(absl::StrContains(LogText(), "default/c1: a checkpoint froze the container and died; thawing it failed"));
   EXPECT_FALSE(state.JournaledPause());

@@ -42,12 +42,13 @@
 
 namespace tardis::node {
 
-// The containers that want periodic checkpoints now: opted in, with an interval, not
-// known to have exited.
-inline std::vector<periodic::Wanted> ContainersWantingPeriodicCheckpoints(const std::string& state_dir) {
+// The containers that want periodic checkpoints now: of the node's opted-in ones
+// (ListOptedIn), those with an interval and not known to have exited.
+inline std::vector<periodic::Wanted> ContainersWantingPeriodicCheckpoints(const std::string& state_dir,
+                                                                          const std::vector<OptedIn>& containers) {
   std::vector<periodic::Wanted> wanted;
   const StateStore store(state_dir);
-  for (const OptedIn& c : ListOptedIn(state_dir)) {
+  for (const OptedIn& c : containers) {
     if (c.record.checkpoint_interval_ms <= 0 || store.For(c.ns, c.id).Exit()) continue;
     wanted.push_back({{c.ns, c.id, c.record.created_unix_nanos}, c.record.checkpoint_interval_ms});
   }
@@ -94,8 +95,9 @@ class PeriodicCheckpointer {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
       lock.unlock();
-      (void)ThawAbandonedPauses(config_.state_dir, config_.real_runc, log_);
-      const std::vector<periodic::Wanted> wanted = ContainersWantingPeriodicCheckpoints(config_.state_dir);
+      const std::vector<OptedIn> containers = ListOptedIn(config_.state_dir);
+      (void)ThawAbandonedPauses(config_.state_dir, containers, config_.real_runc, log_);
+      const std::vector<periodic::Wanted> wanted = ContainersWantingPeriodicCheckpoints(config_.state_dir, containers);
       lock.lock();
       for (const Finished& f : finished_) {
         schedule_.Finished(f.key, f.monotonic_ms);
