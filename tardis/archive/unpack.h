@@ -308,27 +308,26 @@ inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view ex
 
 namespace unpack_internal {
 
-// Stages beside `upperdir` that an unpack killed mid-way left behind: an unpack of this
-// upperdir is the only writer of its stages, and containerd or Docker runs one create of
-// a container at a time.
-inline void RemoveStaleStages(const std::string& upperdir) {
-  const size_t slash = upperdir.rfind('/');
-  if (slash == std::string::npos || slash == 0) return;
-  const std::string parent = upperdir.substr(0, slash);
+inline constexpr char kStagePrefix[] = ".tardis-unpack.";
+
+// Stages in `parent` that an unpack killed mid-way left behind: an unpack of an
+// upperdir is the only writer of the stages beside it, and containerd or Docker runs one
+// create of a container at a time.
+inline void RemoveStaleStages(const std::string& parent) {
   DIR* listing = ::opendir(parent.c_str());
   if (listing == nullptr) return;
   std::vector<std::string> stale;
   while (const struct dirent* entry = ::readdir(listing)) {
-    if (absl::StartsWith(entry->d_name, ".tardis-unpack.")) stale.push_back(absl::StrCat(parent, "/", entry->d_name));
+    if (absl::StartsWith(entry->d_name, kStagePrefix)) stale.push_back(absl::StrCat(parent, "/", entry->d_name));
   }
   ::closedir(listing);
   for (const std::string& path : stale) (void)RemoveTree(path);
 }
 
 // Where the archive is extracted before its entries move into the upperdir: a fresh
-// directory beside it, on the same filesystem, whose parent's times are put back when it
-// goes. Without one (the parent is elsewhere, or not writable) the extraction goes into
-// the upperdir directly.
+// directory beside it, on the same filesystem (the stale ones of killed unpacks go
+// first), whose parent's times are put back when it goes. Without one (the parent is
+// elsewhere, or not writable) the extraction goes into the upperdir directly.
 class Stage {
  public:
   explicit Stage(const std::string& upperdir) {
@@ -341,9 +340,11 @@ class Stage {
         parent_st.st_dev != upper_st.st_dev) {
       return;
     }
+    RemoveStaleStages(parent);
+    if (::fstat(parent_fd_, &parent_st) != 0) return;
     parent_times_[0] = parent_st.st_atim;
     parent_times_[1] = parent_st.st_mtim;
-    std::string pattern = parent + "/.tardis-unpack.XXXXXX";
+    std::string pattern = absl::StrCat(parent, "/", kStagePrefix, "XXXXXX");
     if (::mkdtemp(pattern.data()) == nullptr) return;
     path_ = pattern;
     fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -421,7 +422,6 @@ inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archiv
     ::close(archive_fd);
     return ErrnoStatus(error, absl::StrCat("open upperdir ", upperdir));
   }
-  unpack_internal::RemoveStaleStages(upperdir);
   unpack_internal::Stage stage(upperdir);
   const int extract_fd = stage.ok() ? stage.fd() : root_fd;
   UnpackRecord record;
