@@ -42,38 +42,13 @@
 #include "tardis/container/path.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/quote.h"
+#include "tardis/sys/unique_fd.h"
 
 namespace tardis::container {
 
 namespace confine_internal {
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
+using ::tardis::UniqueFd;
 
 // A directory `path` below `dir`, resolved by the kernel without leaving `dir`.
 inline UniqueFd OpenDirectoryBeneath(int dir, const std::string& path) {

@@ -5,7 +5,6 @@
 #ifndef TARDIS_LISTENER_EXIT_RECORDER_H_
 #define TARDIS_LISTENER_EXIT_RECORDER_H_
 
-#include <optional>
 #include <string>
 
 #include <absl/status/status.h>
@@ -30,14 +29,14 @@ inline ExitRecordResult RecordExit(const StateStore& store, const events::ExitLi
     return {ExitRecorded::kNotOptedIn, "identifiers unusable as state keys"};
   }
   ContainerState state = store.For(match.ns, match.exit.container_id);
-  const std::optional<ContainerRecord> record = state.Recorded();
-  if (!record) return {ExitRecorded::kNotOptedIn, ""};
-  if (match.event_unix_nanos < record->created_unix_nanos) {
-    return {ExitRecorded::kStale, "the event predates the container's creation"};
-  }
   const ExitRecord exit{match.exit.exit_status, match.exit.exited_at_unix_nanos,
                         match.event_unix_nanos, NowUnixNanos()};
-  const absl::Status written = state.RecordExit(exit);
+  bool stale = false;
+  const absl::Status written = state.RecordExit(exit, [&](const ContainerRecord& record) {
+    stale = match.event_unix_nanos < record.created_unix_nanos;
+    return stale ? absl::FailedPreconditionError("stale") : absl::OkStatus();
+  });
+  if (stale) return {ExitRecorded::kStale, "the event predates the container's creation"};
   if (absl::IsNotFound(written)) return {ExitRecorded::kNotOptedIn, "deleted meanwhile"};
   if (!written.ok()) return {ExitRecorded::kFailed, std::string(written.message())};
   return {ExitRecorded::kRecorded, absl::StrCat("exit status ", exit.exit_status)};

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
@@ -36,6 +37,7 @@
 #include "tardis/state/pause_journal.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/pinned_directory.h"
 
 namespace tardis {
 
@@ -86,13 +88,22 @@ class ContainerState {
     return true;
   }
 
-  // Only for a container that is opted in (its directory exists): NotFound otherwise.
-  absl::Status RecordExit(const ExitRecord& exit) {
-    struct stat st;
-    if (::stat(Path("record.json").c_str(), &st) != 0) {
-      return absl::NotFoundError(absl::StrCat(ns_, "/", id_, " is not an opted-in container"));
-    }
-    return WriteFileAtomically(Path("exit.json"), SerializeExitRecord(exit), 0600);
+  // Writes the exit into the container whose record `applies` accepts; NotFound when
+  // it is not opted in. The record is read and the exit written through one open
+  // descriptor of the container's directory: a delete and re-create of the same id in
+  // between (which renames that directory away and removes it) leaves the new
+  // container without the old one's exit: the write finds no directory (NotFound).
+  absl::Status RecordExit(const ExitRecord& exit,
+                          absl::FunctionRef<absl::Status(const ContainerRecord&)> applies) {
+    absl::StatusOr<PinnedDirectory> incarnation = PinnedDirectory::Open(dir_);
+    if (!incarnation.ok()) return NotOptedIn();
+    absl::StatusOr<std::string> text =
+        ReadSmallFile(absl::StrCat(incarnation->path(), "/record.json"), kMaxStateFileBytes);
+    if (!text.ok()) return NotOptedIn();
+    absl::StatusOr<ContainerRecord> record = ParseContainerRecord(*text);
+    if (!record.ok()) return NotOptedIn();
+    if (absl::Status accepted = applies(*record); !accepted.ok()) return accepted;
+    return WriteFileAtomically(absl::StrCat(incarnation->path(), "/exit.json"), SerializeExitRecord(exit), 0600);
   }
 
   std::optional<ExitRecord> Exit() const { return ReadParsed("exit.json", ParseExitRecord); }
@@ -196,6 +207,9 @@ class ContainerState {
         return "paused-by-tardis";
     }
     return "unknown-flag";
+  }
+  absl::Status NotOptedIn() const {
+    return absl::NotFoundError(absl::StrCat(ns_, "/", id_, " is not an opted-in container"));
   }
   std::string Path(absl::string_view name) const { return absl::StrCat(dir_, "/", name); }
 

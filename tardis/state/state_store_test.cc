@@ -11,6 +11,8 @@
 namespace tardis {
 namespace {
 
+absl::Status kAnyRecord(const ContainerRecord&) { return absl::OkStatus(); }
+
 class StateStoreTest : public ::testing::Test {
  protected:
   std::string dir_ = absl::StrCat(::testing::TempDir(), "/state-", ::getpid(), "-",
@@ -23,8 +25,33 @@ TEST_F(StateStoreTest, NothingIsRecordedForAStranger) {
   EXPECT_FALSE(state.Recorded());
   EXPECT_FALSE(state.Exit());
   EXPECT_FALSE(state.Consume(Flag::kSkipStart));
-  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0})));
+  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0}, kAnyRecord)));
   EXPECT_TRUE(state.Forget().ok());
+}
+
+// The listener's exit of an earlier container must not land on a new one with the same
+// id, however the delete and re-create interleave with its write.
+TEST_F(StateStoreTest, AnExitReachesOnlyTheIncarnationWhoseRecordWasAccepted) {
+  ContainerState state = store_.For("default", "c1");
+  const ContainerRecord old_one{"/ckpt/default/job1", "", "/b/c1", 100, "job1", "/b/c1/rootfs"};
+  ContainerRecord new_one = old_one;
+  new_one.created_unix_nanos = 200;
+  ASSERT_TRUE(state.Record(old_one).ok());
+  const absl::Status written = state.RecordExit({.exit_status = 9}, [&](const ContainerRecord& seen) {
+    EXPECT_EQ(seen.created_unix_nanos, 100);
+    EXPECT_TRUE(state.Record(new_one).ok());  // deleted and created again meanwhile
+    return absl::OkStatus();
+  });
+  // The old directory is gone with its record: nothing to write into, and not the new one.
+  EXPECT_TRUE(absl::IsNotFound(written)) << written;
+  ASSERT_TRUE(state.Recorded());
+  EXPECT_EQ(state.Recorded()->created_unix_nanos, 200);
+  EXPECT_FALSE(state.Exit());
+
+  // A refusal of the record writes nothing and says why.
+  EXPECT_TRUE(absl::IsFailedPrecondition(state.RecordExit(
+      {.exit_status = 9}, [](const ContainerRecord&) { return absl::FailedPreconditionError("stale"); })));
+  EXPECT_FALSE(state.Exit());
 }
 
 TEST_F(StateStoreTest, RecordFlagsExitForget) {
@@ -44,17 +71,17 @@ TEST_F(StateStoreTest, RecordFlagsExitForget) {
   EXPECT_TRUE(state.Consume(Flag::kSkipStart));
   EXPECT_FALSE(state.Consume(Flag::kSkipStart));
 
-  ASSERT_TRUE(state.RecordExit({.exit_status = 137, .exited_at_unix_nanos = 5}).ok());
+  ASSERT_TRUE(state.RecordExit({.exit_status = 137, .exited_at_unix_nanos = 5}, kAnyRecord).ok());
   ASSERT_TRUE(state.Exit());
   EXPECT_EQ(state.Exit()->exit_status, 137);
-  ASSERT_TRUE(state.RecordExit({.exit_status = 0}).ok());  // the latest wins
+  ASSERT_TRUE(state.RecordExit({.exit_status = 0}, kAnyRecord).ok());  // the latest wins
   EXPECT_EQ(state.Exit()->exit_status, 0);
   ASSERT_TRUE(state.ForgetExit().ok());
   EXPECT_FALSE(state.Exit());
 
   ASSERT_TRUE(state.Forget().ok());
   EXPECT_FALSE(state.Recorded());
-  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0})));
+  EXPECT_TRUE(absl::IsNotFound(state.RecordExit({.exit_status = 0}, kAnyRecord)));
   EXPECT_EQ(::access(state.dir().c_str(), F_OK), -1);
 }
 
@@ -91,7 +118,7 @@ TEST_F(StateStoreTest, RecordStartsAfresh) {
   ContainerState state = store_.For("default", "c1");
   ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
   ASSERT_TRUE(state.Set(Flag::kSkipResume).ok());
-  ASSERT_TRUE(state.RecordExit({.exit_status = 3}).ok());
+  ASSERT_TRUE(state.RecordExit({.exit_status = 3}, kAnyRecord).ok());
   ASSERT_TRUE(state.Record({"/a2", "", "/b", 2, "c", "/b/rootfs"}).ok());
   EXPECT_EQ(state.Recorded()->image_dir, "/a2");
   EXPECT_FALSE(state.Consume(Flag::kSkipResume));
@@ -145,11 +172,11 @@ TEST_F(StateStoreTest, ExactlyOneConcurrentConsumerWins) {
 TEST_F(StateStoreTest, ReadersNeverSeeATornExitRecord) {
   ContainerState state = store_.For("default", "c1");
   ASSERT_TRUE(state.Record({"/a", "", "/b", 1, "c", "/b/rootfs"}).ok());
-  ASSERT_TRUE(state.RecordExit({.exit_status = 1}).ok());
+  ASSERT_TRUE(state.RecordExit({.exit_status = 1}, kAnyRecord).ok());
   const pid_t writer = ::fork();
   if (writer == 0) {
     for (int i = 0; i < 300; ++i) {
-      (void)state.RecordExit({.exit_status = 1 + i % 200, .exited_at_unix_nanos = i, .event_unix_nanos = i});
+      (void)state.RecordExit({.exit_status = 1 + i % 200, .exited_at_unix_nanos = i, .event_unix_nanos = i}, kAnyRecord);
     }
     ::_exit(0);
   }
