@@ -33,7 +33,7 @@ class LeaseKeeper {
           const auto period = std::chrono::milliseconds(config.lease_stale_ms / 3);
           std::unique_lock<std::mutex> lock(mutex_);
           do {
-            tardis::node::RefreshLeases(config.state_dir, tardis::NowUnixNanos(),
+            tardis::node::RefreshLeases(config.state_dir, config.AllowedRoots(), tardis::NowUnixNanos(),
                                         [&](const std::string& line) { log.Warning(line); });
           } while (!stop_.wait_for(lock, period, [this] { return stopping_; }));
         }) {}
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   log.Info("started (pid ", ::getpid(), ")");
   // What attempts that crashed while no listener ran left behind (node/leftovers.h).
   const tardis::node::LeftoversCollected leftovers =
-      tardis::node::CollectLeftovers(host.config.state_dir, tardis::NowUnixNanos(), int64_t{60} * 1000000000);
+      tardis::node::CollectLeftovers(host.config.state_dir, host.config.AllowedRoots(), tardis::NowUnixNanos(),
+                                     int64_t{60} * 1000000000);
   for (const std::string& path : leftovers.removed) log.Info("removed a crashed attempt's leftover: ", path);
   for (const std::string& problem : leftovers.problems) log.Warning("leftovers: ", problem);
 

@@ -461,7 +461,8 @@ int Gc(Context& context, const node::ParsedOptions& options) {
     return UsageError("gc", "--min-age must be a number of seconds");
   }
   const node::LeftoversCollected collected =
-      node::CollectLeftovers(context.host.config.state_dir, tardis::NowUnixNanos(), min_age_seconds * 1000000000);
+      node::CollectLeftovers(context.host.config.state_dir, context.host.config.AllowedRoots(), tardis::NowUnixNanos(),
+                             min_age_seconds * 1000000000);
   for (const std::string& path : collected.removed) {
     std::cout << "removed " << path << "\n";
     context.Log(tardis::LogLevel::kInfo, absl::StrCat("gc: removed ", path));

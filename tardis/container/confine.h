@@ -13,9 +13,12 @@
 // one at a time with mkdirat() in the descriptor of their already-resolved parent, so a
 // symlink planted anywhere on the way is never written through.
 //
-// The result is the path the kernel resolved, read back from /proc/self/fd. It is
-// checked as of this call: what is done inside it afterwards (unpacking, deleting a
-// work directory a container wrote into) must itself not follow symlinks.
+// The result is the directory the kernel resolved, held open, and its path read back
+// from /proc/self/fd. Work done through the open directory (OpenConfined) stays in it
+// whatever is renamed or swapped later; the bare path (ConfineToAllowedRoots) is
+// checked as of this call only. Either way, what is done inside it afterwards
+// (unpacking, deleting a work directory a container wrote into) must itself not
+// follow symlinks.
 #ifndef TARDIS_CONTAINER_CONFINE_H_
 #define TARDIS_CONTAINER_CONFINE_H_
 
@@ -41,6 +44,7 @@
 
 #include "tardis/container/path.h"
 #include "tardis/sys/errno_status.h"
+#include "tardis/sys/pinned_directory.h"
 #include "tardis/sys/quote.h"
 #include "tardis/sys/unique_fd.h"
 
@@ -167,12 +171,20 @@ inline std::string ContainingForm(const Root& root, absl::string_view candidate)
 
 }  // namespace confine_internal
 
-// The real path of directory `candidate` if it resolves strictly below one of
-// `allowed_roots` (creating missing directories, mode 0755 minus umask, when `create`);
-// otherwise an error naming the candidate and the reason (NotFound when it is simply
-// missing). A root itself is never returned: an image must lie below a root.
-inline absl::StatusOr<std::string> ConfineToAllowedRoots(
-    const std::string& candidate, const std::vector<std::string>& allowed_roots, bool create) {
+// A directory confined to the allowed roots: held open (so that later work beneath it
+// is done in the directory that was checked, whatever happens to the names on the way),
+// and its real path as resolved.
+struct ConfinedDirectory {
+  PinnedDirectory pinned;
+  std::string real;
+};
+
+// Directory `candidate` if it resolves strictly below one of `allowed_roots` (creating
+// missing directories, mode 0755 minus umask, when `create`); otherwise an error naming
+// the candidate and the reason (NotFound when it is simply missing). A root itself is
+// never returned: an image must lie below a root.
+inline absl::StatusOr<ConfinedDirectory> OpenConfined(const std::string& candidate,
+                                                      const std::vector<std::string>& allowed_roots, bool create) {
   using namespace confine_internal;
   absl::StatusOr<std::string> normalized = NormalizeAbsolutePath(candidate);
   if (!normalized.ok()) {
@@ -207,7 +219,7 @@ inline absl::StatusOr<std::string> ConfineToAllowedRoots(
   absl::Status first_error;
   for (const Match& match : matches) {
     const std::string& real_root = match.root->real;
-    const auto attempt = [&]() -> absl::StatusOr<std::string> {
+    const auto attempt = [&]() -> absl::StatusOr<ConfinedDirectory> {
       UniqueFd root_fd(::open(real_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!root_fd.valid()) {
         const int error = errno;
@@ -223,13 +235,21 @@ inline absl::StatusOr<std::string> ConfineToAllowedRoots(
                                                         ": resolves to ", Quote(*real),
                                                         ", not below ", Quote(real_root)));
       }
-      return real;
+      return ConfinedDirectory{PinnedDirectory(*std::move(resolved)), *std::move(real)};
     };
-    absl::StatusOr<std::string> real = attempt();
-    if (real.ok()) return real;
-    if (first_error.ok()) first_error = real.status();
+    absl::StatusOr<ConfinedDirectory> confined = attempt();
+    if (confined.ok()) return confined;
+    if (first_error.ok()) first_error = confined.status();
   }
   return first_error;
+}
+
+// The real path of what OpenConfined() confines.
+inline absl::StatusOr<std::string> ConfineToAllowedRoots(const std::string& candidate,
+                                                         const std::vector<std::string>& allowed_roots, bool create) {
+  absl::StatusOr<ConfinedDirectory> confined = OpenConfined(candidate, allowed_roots, create);
+  if (!confined.ok()) return confined.status();
+  return std::move(confined->real);
 }
 
 }  // namespace tardis::container

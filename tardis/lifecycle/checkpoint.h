@@ -54,6 +54,7 @@
 #include "tardis/archive/remove_tree.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"
+#include "tardis/container/recorded_dir.h"
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/callers_dump.h"
@@ -132,7 +133,7 @@ class CheckpointAttempt {
 // What the caller finds at its --image-path (callers_dump.h): a note saying where
 // Tardis's image is (unique per checkpoint, as containerd needs), CRIU's dump (Docker),
 // or nothing (Tardis's own finalize).
-inline void AnswerCaller(const Node& node, const runc::Invocation& call, const std::string& image_dir,
+inline void AnswerCaller(const Node& node, const runc::Invocation& call, const container::RecordedDir& image,
                          const Manifest& manifest) {
   const runc::Option* callers_dir = call.Find("image-path");
   const std::string image_path = callers_dir != nullptr ? callers_dir->value : "";
@@ -142,13 +143,13 @@ inline void AnswerCaller(const Node& node, const runc::Invocation& call, const s
       return;
     case CallersDump::kDump: {
       const absl::StatusOr<std::string> shared =
-          ShareDumpWithCaller(absl::StrCat(image_dir, "/", kCriuDirName), call);
+          ShareDumpWithCaller(absl::StrCat(image.path(), "/", kCriuDirName), call);
       if (!shared.ok()) node.log.Warning(who, ": CRIU's dump not given to the caller: ", shared.status().message());
       return;
     }
     case CallersDump::kNote: {
       if (image_path.empty()) return;
-      const std::string note = nlohmann::json{{"tardis_image", image_dir},
+      const std::string note = nlohmann::json{{"tardis_image", image.shown()},
                                               {"namespace", call.ns},
                                               {"identity", manifest.identity},
                                               {"id", call.id()},
@@ -194,7 +195,11 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::PassThrough();
   };
 
-  if (absl::Status held = CheckLeaseHeld(ImagePaths::Of(record->image_dir).lease(), ThisContainer(node, call));
+  // Everything below happens in the image's parent as it is now, confined again.
+  absl::StatusOr<container::RecordedDir> image =
+      container::PinRecordedDir(record->image_dir, node.config.AllowedRoots(), /*create=*/true);
+  if (!image.ok()) return give_up("the image directory", image.status());
+  if (absl::Status held = CheckLeaseHeld(ImagePaths::Of(image->path()).lease(), ThisContainer(node, call));
       !held.ok()) {
     return give_up(absl::StrCat("checkpoint identity ", call.ns, "/", record->identity), held);
   }
@@ -216,7 +221,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     node.log.Warning(who, ": an earlier checkpoint froze the container and died; ",
                      thawed.ok() && thawed->exit_code == 0 ? "thawed it" : "thawing it failed");
   }
-  absl::StatusOr<std::string> staging = CreateStaging(record->image_dir);
+  absl::StatusOr<std::string> staging = CreateStaging(image->path());
   if (!staging.ok()) return give_up("creating the staging image", staging.status());
   attempt.set_staging(*staging);
 
@@ -247,7 +252,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   // good (the peer sees them end): CRIU stops such a container itself, as before.
   const bool criu_stops_it = !periodic && call.Enabled("tcp-established");
   const runc::Invocation dump = runc::CheckpointIntoImage(
-      call, criu_dir, criu_stops_it ? runc::LeaveRunning::kNo : runc::LeaveRunning::kYes);
+      call, PinnedDirectory::ForChildren(criu_dir), criu_stops_it ? runc::LeaveRunning::kNo : runc::LeaveRunning::kYes);
   const int64_t dump_started = MonotonicNanos();
   absl::StatusOr<Child> dumping = StartRunc(node, dump);
   if (!dumping.ok()) return give_up("running runc checkpoint", dumping.status());
@@ -348,7 +353,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     manifest.criu = *std::move(criu_files);
     sealed = WriteManifest(*staging, manifest);
   }
-  if (sealed.ok()) sealed = Publish(*staging, record->image_dir);
+  if (sealed.ok()) sealed = Publish(*staging, image->path());
   if (!sealed.ok()) {
     node.log.Error(who, ": the checkpoint succeeded but its image could not be published: ",
                    sealed.message(), "; the previous image is kept and the container goes on");
@@ -356,7 +361,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     return Outcome::Exit(1);
   }
   attempt.Published();
-  AnswerCaller(node, call, record->image_dir, manifest);
+  AnswerCaller(node, call, *image, manifest);
   if (!periodic) {
     if (!criu_stops_it && !attempt.Stop()) {
       node.log.Error(who, ": checkpointed, but runc could not stop the container; it goes on");

@@ -27,6 +27,7 @@
 
 #include "tardis/archive/displace.h"
 #include "tardis/archive/unpack.h"
+#include "tardis/container/recorded_dir.h"
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/container/spec_edit.h"
 #include "tardis/image/image_store.h"
@@ -151,15 +152,27 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     }
   }
 
-  // 3. Restore from a valid image of its identity, if there is one.
-  const std::optional<std::string> image = FindImage(record.image_dir);
-  if (!image) {
+  // 3. Restore from a valid image of its identity, if there is one: read through the
+  // image directory held open (the storage is others' to change meanwhile).
+  absl::StatusOr<container::RecordedDir> image_dir =
+      container::PinRecordedDir(record.image_dir, node.config.AllowedRoots(), /*create=*/false);
+  if (!image_dir.ok()) {
+    node.log.Error(who, ": ", image_dir.status().message(), "; creating fresh");
+    return Outcome::PassThrough();
+  }
+  const std::optional<std::string> found = FindImage(image_dir->path());
+  absl::StatusOr<PinnedDirectory> pinned_image =
+      found ? PinnedDirectory::Open(*found) : absl::NotFoundError("no image");
+  if (!pinned_image.ok()) {
     node.log.Info(who, ": no image in ", record.image_dir, "; creating fresh");
     return Outcome::PassThrough();
   }
-  absl::StatusOr<Manifest> manifest = JudgeImage(ObserveImage(*image), call.ns, record.identity);
+  const std::string shown_image = image_dir->Shown(*found);
+  const std::string image = pinned_image->path();
+  absl::StatusOr<Manifest> manifest = JudgeImage(ObserveImage(image), call.ns, record.identity);
   if (!manifest.ok()) {
-    node.log.Warning(who, ": image ", *image, " is not valid (", manifest.status().message(), "); creating fresh");
+    node.log.Warning(who, ": image ", shown_image, " is not valid (", manifest.status().message(),
+                     "); creating fresh");
     return Outcome::PassThrough();
   }
   const auto create_fresh = [&](absl::string_view what, const absl::Status& why) {
@@ -171,11 +184,12 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   const std::string work_path = state.ScratchDir(kRestoreWorkDirName);
   if (absl::Status made = MakeDirectories(work_path, 0700); !made.ok()) return create_fresh("restore work dir", made);
   absl::StatusOr<runc::Invocation> restore = runc::RestoreInsteadOfCreate(
-      call, absl::StrCat(*image, "/", kCriuDirName), work_path, manifest->restore_options);
+      call, PinnedDirectory::ForChildren(absl::StrCat(image, "/", kCriuDirName)), work_path,
+      manifest->restore_options);
   if (!restore.ok()) return create_fresh("restore", restore.status());
 
   absl::StatusOr<PlacedFiles> placed =
-      PlacedFiles::Place(*overlay, absl::StrCat(*image, "/", kRootfsArchiveName), *manifest, node.config);
+      PlacedFiles::Place(*overlay, absl::StrCat(image, "/", kRootfsArchiveName), *manifest, node.config);
   if (!placed.ok()) return create_fresh("unpacking the saved files", placed.status());
   if (placed->displaced_any()) node.log.Info(who, ": the upperdir's files were displaced by the image's");
 
@@ -187,7 +201,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     if (absl::Status dropped = placed->Keep(); !dropped.ok()) {
       node.log.Warning(who, ": removing the displaced files: ", dropped.message());
     }
-    node.log.Info(who, ": restored from ", *image, " (made by ", manifest->ns, "/", manifest->container_id, ")");
+    node.log.Info(who, ": restored from ", shown_image, " (made by ", manifest->ns, "/", manifest->container_id, ")");
     return Outcome::Exit(0);
   }
   // runc may leave a half-made container behind; create needs the name free. A runc

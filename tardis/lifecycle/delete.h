@@ -19,6 +19,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "tardis/archive/remove_tree.h"
+#include "tardis/container/recorded_dir.h"
 #include "tardis/container/runc_state.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/lease_store.h"
@@ -61,6 +62,18 @@ inline bool RuncForgot(const runc::Invocation& call) {
   return ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
 }
 
+// Removes what create recorded at `recorded` with `remove`, through its parent confined
+// again: a directory of the storage swapped for a symlink since create never leads the
+// removal outside the allowed roots.
+inline absl::Status RemoveRecordedDir(const Node& node, const std::string& recorded,
+                                      absl::Status (*remove)(const std::string&)) {
+  absl::StatusOr<container::RecordedDir> dir =
+      container::PinRecordedDir(recorded, node.config.AllowedRoots(), /*create=*/false);
+  if (absl::IsNotFound(dir.status())) return absl::OkStatus();  // nothing there to remove
+  if (!dir.ok()) return dir.status();
+  return remove(dir->path());
+}
+
 }  // namespace delete_internal
 
 inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
@@ -83,8 +96,10 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   }
   const ImageFate fate = DecideImageFate(exit_status, listener_alive);
   if (fate.delete_image) {
-    absl::Status removed = RemoveImage(record->image_dir);
-    if (removed.ok() && !record->work_dir.empty()) removed = RemoveTree(record->work_dir);
+    absl::Status removed = RemoveRecordedDir(node, record->image_dir, RemoveImage);
+    if (removed.ok() && !record->work_dir.empty()) {
+      removed = RemoveRecordedDir(node, record->work_dir, archive::RemoveTree);
+    }
     if (removed.ok()) {
       (void)state.ForgetExit();
       node.log.Info(who, ": ", fate.reason, "; deleted its image ", record->image_dir,
@@ -108,7 +123,11 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   absl::StatusOr<int> code = RunRunc(node, call);
   if (!code.ok()) return Outcome::PassThrough();
   if (RuncForgot(call)) {
-    ReleaseLease(ImagePaths::Of(record->image_dir).lease(), ThisContainer(node, call));
+    if (absl::StatusOr<container::RecordedDir> image =
+            container::PinRecordedDir(record->image_dir, node.config.AllowedRoots(), /*create=*/false);
+        image.ok()) {
+      ReleaseLease(ImagePaths::Of(image->path()).lease(), ThisContainer(node, call));
+    }
     if (absl::Status forgot = state.Forget(); !forgot.ok()) {
       node.log.Warning(who, ": could not forget its state: ", forgot.message());
     }

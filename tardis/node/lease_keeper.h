@@ -7,9 +7,11 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <absl/strings/str_cat.h>
 
+#include "tardis/container/recorded_dir.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/node/opted_in.h"
@@ -21,13 +23,17 @@ struct LeaseRefresh {
   int lost = 0;  // taken over by another container: this one's checkpoints will be refused
 };
 
-inline LeaseRefresh RefreshLeases(const std::string& state_dir, int64_t now_unix_nanos,
-                                  const std::function<void(const std::string&)>& warn) {
+inline LeaseRefresh RefreshLeases(const std::string& state_dir, const std::vector<std::string>& allowed_roots,
+                                  int64_t now_unix_nanos, const std::function<void(const std::string&)>& warn) {
   LeaseRefresh result;
   const std::string node = LocalNodeName(state_dir);
   for (const OptedIn& c : ListOptedIn(state_dir)) {
+    // Written through the image's parent confined again (container/recorded_dir.h).
+    absl::StatusOr<container::RecordedDir> image =
+        container::PinRecordedDir(c.record.image_dir, allowed_roots, /*create=*/false);
     const absl::Status refreshed =
-        RefreshLease(ImagePaths::Of(c.record.image_dir).lease(), {node, c.ns, c.id}, now_unix_nanos);
+        image.ok() ? RefreshLease(ImagePaths::Of(image->path()).lease(), {node, c.ns, c.id}, now_unix_nanos)
+                   : image.status();
     if (refreshed.ok()) {
       ++result.refreshed;
       continue;

@@ -28,6 +28,7 @@
 
 #include "tardis/archive/remove_tree.h"
 #include "tardis/container/leftover_mounts.h"
+#include "tardis/container/recorded_dir.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/node/opted_in.h"
@@ -64,32 +65,41 @@ inline std::vector<std::string> OldEntries(const std::string& dir, absl::string_
 
 }  // namespace leftovers_internal
 
-inline LeftoversCollected CollectLeftovers(const std::string& state_dir, int64_t now_unix_nanos, int64_t min_age_nanos) {
+inline LeftoversCollected CollectLeftovers(const std::string& state_dir, const std::vector<std::string>& allowed_roots,
+                                           int64_t now_unix_nanos, int64_t min_age_nanos) {
   using leftovers_internal::OldEntries;
   LeftoversCollected collected;
-  const auto remove = [&](const std::string& path) {
+  // `shown`: the path as people know it (a staging image is removed through its
+  // confined parent, container/recorded_dir.h).
+  const auto remove = [&](const std::string& path, const std::string& shown) {
     (void)container::DetachMountsBeneath(path);
     if (absl::Status removed = RemoveTree(path); removed.ok()) {
-      collected.removed.push_back(path);
+      collected.removed.push_back(shown);
     } else {
-      collected.problems.push_back(absl::StrCat("removing ", path, ": ", removed.message()));
+      collected.problems.push_back(absl::StrCat("removing ", shown, ": ", removed.message()));
     }
   };
   const int64_t before = now_unix_nanos - min_age_nanos;
   for (const std::string& path : OldEntries(absl::StrCat(state_dir, "/containers"), ".forgotten.", before)) {
-    remove(path);
+    remove(path, path);
   }
-  for (const std::string& path : OldEntries(periodic::ScratchDir(state_dir), "", before)) remove(path);
+  for (const std::string& path : OldEntries(periodic::ScratchDir(state_dir), "", before)) remove(path, path);
 
   const StateStore store(state_dir);
   const std::string node = LocalNodeName(state_dir);
   for (const OptedIn& c : ListOptedIn(state_dir)) {
-    const ImagePaths paths = ImagePaths::Of(c.record.image_dir);
+    absl::StatusOr<container::RecordedDir> image =
+        container::PinRecordedDir(c.record.image_dir, allowed_roots, /*create=*/false);
+    if (!image.ok()) {
+      if (!absl::IsNotFound(image.status())) collected.problems.push_back(std::string(image.status().message()));
+      continue;
+    }
+    const ImagePaths paths = ImagePaths::Of(image->path());
     const std::vector<std::string> staging = StagingLeftovers(paths);
     if (staging.empty() || !CheckLeaseHeld(paths.lease(), {node, c.ns, c.id}).ok()) continue;
     absl::StatusOr<int> lock = store.For(c.ns, c.id).LockForCheckpoint(/*wait=*/false);
     if (!lock.ok()) continue;  // a checkpoint at work: its staging
-    for (const std::string& path : StagingLeftovers(paths)) remove(path);
+    for (const std::string& path : StagingLeftovers(paths)) remove(path, image->Shown(path));
     ::close(*lock);
   }
   return collected;

@@ -28,6 +28,7 @@ class LeftoversTest : public ::testing::Test {
  protected:
   std::string Path(const std::string& sub) const { return absl::StrCat(dir_.path(), "/", sub); }
   std::string State() const { return Path("state"); }
+  std::vector<std::string> Roots() const { return {Path("ckpt")}; }
   void MakeOld(const std::string& path, int64_t age) {
     const int64_t when = kNow - age;
     const struct timespec times[2] = {{when / 1000000000, when % 1000000000}, {when / 1000000000, when % 1000000000}};
@@ -66,7 +67,7 @@ TEST_F(LeftoversTest, OldForgottenStateGoesWithItsMountsYoungStays) {
   ASSERT_EQ(::mount("tmpfs", (old_dir + "/restore-work/.criu.cgyard.x").c_str(), "tmpfs", 0, nullptr), 0);
   MakeOld(old_dir, 2 * kMinute);
   MakeOld(young_dir, kMinute / 2);
-  const LeftoversCollected collected = CollectLeftovers(State(), kNow, kMinute);
+  const LeftoversCollected collected = CollectLeftovers(State(), Roots(), kNow, kMinute);
   EXPECT_TRUE(collected.problems.empty()) << collected.problems.front();
   EXPECT_TRUE(Removed(collected, old_dir));
   EXPECT_FALSE(Exists(old_dir));
@@ -84,7 +85,7 @@ TEST_F(LeftoversTest, ForgetDetachesAKilledRestoresMounts) {
   ASSERT_EQ(::mount("tmpfs", yard.c_str(), "tmpfs", 0, nullptr), 0);
   EXPECT_TRUE(state.Forget().ok());
   EXPECT_FALSE(Exists(state.dir()));
-  EXPECT_TRUE(CollectLeftovers(State(), NowUnixNanos() + 10 * kMinute, kMinute).removed.empty())
+  EXPECT_TRUE(CollectLeftovers(State(), Roots(), NowUnixNanos() + 10 * kMinute, kMinute).removed.empty())
       << "no forgotten dir left behind";
 }
 
@@ -95,7 +96,7 @@ TEST_F(LeftoversTest, OldPeriodicScratchGoes) {
   ASSERT_TRUE(MakeDirectories(young_scratch, 0700).ok());
   MakeOld(old_scratch, 10 * kMinute);
   MakeOld(young_scratch, 0);
-  EXPECT_EQ(CollectLeftovers(State(), kNow, kMinute).removed, std::vector<std::string>{old_scratch});
+  EXPECT_EQ(CollectLeftovers(State(), Roots(), kNow, kMinute).removed, std::vector<std::string>{old_scratch});
   EXPECT_FALSE(Exists(old_scratch));
   EXPECT_TRUE(Exists(young_scratch));
 }
@@ -104,18 +105,31 @@ TEST_F(LeftoversTest, StagingOfThisNodesContainerGoesWhenNoCheckpointIsAtWork) {
   const std::string staging = ContainerWithStaging({LocalNodeName(State()), "default", "c1"});
   absl::StatusOr<int> held = StateStore(State()).For("default", "c1").LockForCheckpoint();
   ASSERT_TRUE(held.ok());
-  EXPECT_TRUE(CollectLeftovers(State(), kNow, kMinute).removed.empty()) << "a checkpoint at work: its staging";
+  EXPECT_TRUE(CollectLeftovers(State(), Roots(), kNow, kMinute).removed.empty()) << "a checkpoint at work: its staging";
   EXPECT_TRUE(Exists(staging));
   ::close(*held);
-  const LeftoversCollected collected = CollectLeftovers(State(), kNow, kMinute);
+  const LeftoversCollected collected = CollectLeftovers(State(), Roots(), kNow, kMinute);
   EXPECT_TRUE(Removed(collected, staging));
   EXPECT_FALSE(Exists(staging));
 }
 
 TEST_F(LeftoversTest, StagingOfAnIdentityAnotherContainerHoldsStays) {
   const std::string staging = ContainerWithStaging({"another-node", "default", "c9"});
-  EXPECT_TRUE(CollectLeftovers(State(), kNow, kMinute).removed.empty());
+  EXPECT_TRUE(CollectLeftovers(State(), Roots(), kNow, kMinute).removed.empty());
   EXPECT_TRUE(Exists(staging));
+}
+
+// The store's directory swapped for a symlink out of the allowed root since create: the
+// staging look-alike it leads to is not this node's to remove.
+TEST_F(LeftoversTest, NothingIsRemovedThroughAParentSwappedOutOfTheRoots) {
+  const std::string staging = ContainerWithStaging({LocalNodeName(State()), "default", "c1"});
+  ASSERT_EQ(::rename(Path("ckpt/default").c_str(), Path("victim").c_str()), 0);
+  ASSERT_EQ(::symlink(Path("victim").c_str(), Path("ckpt/default").c_str()), 0);
+  const LeftoversCollected collected = CollectLeftovers(State(), Roots(), kNow, kMinute);
+  EXPECT_TRUE(collected.removed.empty());
+  ASSERT_EQ(collected.problems.size(), 1u);
+  EXPECT_NE(collected.problems[0].find("leads outside the root"), std::string::npos) << collected.problems[0];
+  EXPECT_TRUE(Exists(Path("victim/.job.staging.42.1/criu/pages-1.img")));
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 #include <string>
 
 #include <absl/status/statusor.h>
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
+#include <absl/strings/string_view.h>
 
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/unique_fd.h"
@@ -39,9 +41,14 @@ class PinnedDirectory {
   // The directory, for this process's own path-based calls.
   std::string path() const { return absl::StrCat("/proc/self/fd/", fd_.get()); }
 
-  // The same for another process started by this one (runc, CRIU): valid while this
-  // process lives and keeps the descriptor, which it does until the child is waited for.
-  std::string path_for_children() const { return absl::StrCat("/proc/", ::getpid(), "/fd/", fd_.get()); }
+  // `path` (path() or below it) as another process started by this one (runc, CRIU)
+  // names it: valid while this process lives and keeps the descriptor, as it does until
+  // it has waited for the child. Any other path is returned unchanged.
+  static std::string ForChildren(const std::string& path) {
+    constexpr absl::string_view kSelf = "/proc/self/";
+    if (!absl::StartsWith(path, kSelf)) return path;
+    return absl::StrCat("/proc/", ::getpid(), "/", absl::string_view(path).substr(kSelf.size()));
+  }
 
  private:
   UniqueFd fd_;
