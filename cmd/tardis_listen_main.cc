@@ -16,6 +16,7 @@
 #include "tardis/config/load_host_config.h"
 #include "tardis/listener/listen_loop.h"
 #include "tardis/listener/listener_lock.h"
+#include "tardis/image/image_key.h"
 #include "tardis/log/logger.h"
 #include "tardis/node/lease_keeper.h"
 #include "tardis/node/leftovers.h"
@@ -73,6 +74,14 @@ int main(int argc, char** argv) {
   const std::string pid_file = absl::StrCat(host.config.state_dir, "/listener.pid");
   (void)tardis::WriteFileAtomically(pid_file, absl::StrCat(::getpid(), "\n"), 0644);
   log.Info("started (pid ", ::getpid(), ")");
+  // Said once per node start: restores trust whoever can write the checkpoint storage.
+  if (const tardis::ImageKey key = tardis::LoadImageKey(host.config.image_key_file); !key.signs()) {
+    log.Warning(key.state == tardis::ImageKey::State::kNone
+                    ? absl::StrCat("no image key (", host.config.image_key_file,
+                                   "): images are not signed, and a restore trusts whoever can write the "
+                                   "checkpoint storage")
+                    : absl::StrCat("image key unusable: ", key.problem, "; no image will be restored"));
+  }
   // What attempts that crashed while no listener ran left behind (node/leftovers.h).
   const tardis::node::LeftoversCollected leftovers =
       tardis::node::CollectLeftovers(host.config.state_dir, host.config.AllowedRoots(), tardis::NowUnixNanos(),

@@ -27,6 +27,7 @@
 
 #include "tardis/config/load_host_config.h"
 #include "tardis/log/logger.h"
+#include "tardis/image/image_key.h"
 #include "tardis/node/ctr.h"
 #include "tardis/node/finalize.h"
 #include "tardis/node/host_config_edit.h"
@@ -252,7 +253,8 @@ class RealFinalizeSystem : public node::FinalizeSystem {
     return result;
   }
   node::ImageInfo Image(const node::OptedIn& c) override {
-    return node::InspectImage(c.record.image_dir, c.ns, c.record.identity, node::ImageCheck::kQuick);
+    return node::InspectImage(c.record.image_dir, c.ns, c.record.identity, node::ImageCheck::kQuick,
+                              tardis::LoadImageKey(context_.host.config.image_key_file));
   }
   int64_t WallNanos() override { return tardis::NowUnixNanos(); }
   int64_t MonotonicNanos() override { return tardis::MonotonicNanos(); }
@@ -445,7 +447,8 @@ int Watch(Context& context, const node::ParsedOptions& options) {
 }
 
 int Status(Context& context, const node::ParsedOptions& options) {
-  const node::StatusReport report = node::GatherStatus(context.host.config.state_dir, context.Ctr(options));
+  const node::StatusReport report = node::GatherStatus(context.host.config.state_dir, context.Ctr(options),
+                                                       tardis::LoadImageKey(context.host.config.image_key_file));
   if (options.has("json")) {
     std::cout << node::JsonText(node::StatusJson(report));
   } else {

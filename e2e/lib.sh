@@ -275,7 +275,9 @@ e2e_built() {
 
 # write_tardis_config NODE [KEY=VALUE...]: writes $E2E_TMP/NODE/tardis.conf and prints its
 # path. Defaults are per node (log, state, this node's containerd) except checkpoint_base,
-# $E2E_TMP/checkpoints, which all nodes share. KEY=VALUE pairs override or add keys.
+# $E2E_TMP/checkpoints, and image_key_file, $E2E_TMP/image.key (absent unless a test
+# makes it: never the host's own), which all nodes share. KEY=VALUE pairs override or add
+# keys.
 write_tardis_config() {
   local node=$1; shift
   local dir=$E2E_TMP/$node
@@ -289,9 +291,10 @@ write_tardis_config() {
     [allowed_roots]=$E2E_TMP/checkpoints:$E2E_TMP/shared
     [ctr]=$(command -v ctr)
     [containerd_address]=$(containerd_address "$node")
+    [image_key_file]=$E2E_TMP/image.key
   )
   local -a order=(real_runc log_file log_level state_dir checkpoint_base allowed_roots ctr
-                  containerd_address)
+                  containerd_address image_key_file)
   local pair
   for pair in "$@"; do
     [[ $pair == *=* ]] || fail "write_tardis_config: expected KEY=VALUE, got $pair"

@@ -4,7 +4,9 @@
 //                                    (see tardis/archive/tar_builder.h), hostile or not
 //   image_tool reseal IMAGE_DIR      rewrites the image's manifest to match its files as
 //                                    they are now, so a tampered image passes the
-//                                    checksum checks and what is inside gets tested
+//                                    checksum checks and what is inside gets tested; a
+//                                    signed image's SHA-256s are rewritten too, its MAC
+//                                    kept (a forger has no key)
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -37,12 +39,15 @@ int Reseal(const std::string& image) {
   if (!text.ok()) return Fail(std::string(text.status().message()));
   absl::StatusOr<tardis::Manifest> manifest = tardis::ParseManifest(*text);
   if (!manifest.ok()) return Fail(std::string(manifest.status().message()));
+  const tardis::StreamHash::Sha sha =
+      manifest->rootfs.sha256.empty() ? tardis::StreamHash::Sha::kNo : tardis::StreamHash::Sha::kAlso;
   absl::StatusOr<tardis::FileDigest> rootfs =
-      tardis::DigestFile(absl::StrCat(image, "/", tardis::kRootfsArchiveName));
+      tardis::DigestFile(absl::StrCat(image, "/", tardis::kRootfsArchiveName), false, sha);
   if (!rootfs.ok()) return Fail(std::string(rootfs.status().message()));
   manifest->rootfs.bytes = rootfs->bytes;
   manifest->rootfs.xxh3_128 = rootfs->xxh3_128;
-  absl::StatusOr<std::vector<tardis::ImageFile>> criu = tardis::SealCriuFiles(image);
+  manifest->rootfs.sha256 = rootfs->sha256;
+  absl::StatusOr<std::vector<tardis::ImageFile>> criu = tardis::SealCriuFiles(image, sha);
   if (!criu.ok()) return Fail(std::string(criu.status().message()));
   manifest->criu = *criu;
   absl::Status written = tardis::WriteManifest(image, *manifest);

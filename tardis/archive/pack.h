@@ -57,6 +57,7 @@ namespace tardis::archive {
 struct PackResult {
   uint64_t bytes = 0;          // length of the archive file
   std::string xxh3_128_hex;    // its XXH3-128, lowercase hex (see stream_hash.h)
+  std::string sha256_hex;      // its SHA-256 when asked for (a signed image), else ""
   uint64_t entries = 0;        // entries stored
   std::vector<std::string> notes;  // what was left out, and why
 };
@@ -263,7 +264,9 @@ inline absl::Status WriteTree(const std::string& root, struct archive* writer, c
 }  // namespace pack_internal
 
 // Writes the tree below `upperdir` to a new file `archive_path` (which must not exist).
-inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, const std::string& archive_path) {
+// With Sha::kAlso the archive's SHA-256 is computed as it is written, too.
+inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, const std::string& archive_path,
+                                               StreamHash::Sha sha = StreamHash::Sha::kNo) {
   using namespace pack_internal;
   std::string root = upperdir;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
@@ -282,7 +285,8 @@ inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, cons
   if (!cwd.status().ok()) return cwd.status();
 
   Output out;
-  if (!out.hash.ok()) return absl::ResourceExhaustedError("xxh3 state");
+  out.hash = StreamHash(sha);
+  if (!out.hash.ok()) return absl::ResourceExhaustedError("hash state");
   out.fd = ::open(archive_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out.fd < 0) return ErrnoStatus(errno, absl::StrCat("create ", archive_path));
   PackResult result;
@@ -325,6 +329,7 @@ inline absl::StatusOr<PackResult> PackUpperdir(const std::string& upperdir, cons
   }
   result.bytes = out.hash.bytes();
   result.xxh3_128_hex = out.hash.Hex();
+  result.sha256_hex = out.hash.Sha256Hex();
   return result;
 }
 

@@ -252,9 +252,10 @@ class Extraction {
 // Everything between opening the upperdir and rolling back: extraction with the working
 // directory in the upperdir, then the stream's checks.
 inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view expected_hex, uint64_t expected_bytes,
-                               UnpackBudget budget, UnpackRecord* record) {
+                               UnpackBudget budget, absl::string_view expected_sha256_hex, UnpackRecord* record) {
   Input in;
   in.fd = archive_fd;
+  if (!expected_sha256_hex.empty()) in.hash = StreamHash(StreamHash::Sha::kAlso);
   if (!in.hash.ok()) return absl::ResourceExhaustedError("xxh3 state");
   ArchiveReader reader(archive_read_new());
   ArchiveWriter disk(archive_write_disk_new());
@@ -300,6 +301,10 @@ inline absl::Status ExtractAll(int archive_fd, int root_fd, absl::string_view ex
   const std::string hex = in.hash.Hex();
   if (hex != absl::AsciiStrToLower(expected_hex)) {
     return absl::DataLossError(absl::StrCat("archive's xxh3-128 is ", hex, ", expected ", expected_hex));
+  }
+  if (!expected_sha256_hex.empty() && in.hash.Sha256Hex() != expected_sha256_hex) {
+    return absl::DataLossError(absl::StrCat("archive's sha256 is ", in.hash.Sha256Hex(), ", expected ",
+                                            expected_sha256_hex));
   }
   return absl::OkStatus();
 }
@@ -410,9 +415,13 @@ class Stage {
 inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archive_path, const std::string& upperdir,
                                                        absl::string_view expected_xxh3_128_hex,
                                                        uint64_t expected_bytes,
-                                                       UnpackBudget budget = UnpackBudget::Unlimited()) {
+                                                       UnpackBudget budget = UnpackBudget::Unlimited(),
+                                                       absl::string_view expected_sha256_hex = "") {
   if (!IsXxh3_128Hex(expected_xxh3_128_hex)) {
     return absl::InvalidArgumentError(absl::StrCat("bad expected xxh3-128 ", Quote(expected_xxh3_128_hex)));
+  }
+  if (!expected_sha256_hex.empty() && !IsSha256Hex(expected_sha256_hex)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad expected sha256 ", Quote(expected_sha256_hex)));
   }
   const int archive_fd = ::open(archive_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (archive_fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", archive_path));
@@ -437,7 +446,8 @@ inline absl::StatusOr<UnpackRecord> UnpackIntoUpperdir(const std::string& archiv
     record.upperdir_atime = st.st_atim;
     record.upperdir_mtime = st.st_mtim;
     absl::Status extracted =
-        unpack_internal::ExtractAll(archive_fd, extract_fd, expected_xxh3_128_hex, expected_bytes, budget, &record);
+        unpack_internal::ExtractAll(archive_fd, extract_fd, expected_xxh3_128_hex, expected_bytes, budget,
+                                    expected_sha256_hex, &record);
     if (!extracted.ok() || !stage.ok()) return extracted;
     return stage.MoveInto(root_fd, record);
   }();

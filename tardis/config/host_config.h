@@ -54,6 +54,9 @@ struct HostConfig {
   // space.
   int64_t restore_max_bytes = int64_t{1} << 40;
   int restore_max_entries = 2000000;
+  // The key the nodes sharing a checkpoint store sign their images with
+  // (image/authenticity.h); a missing file means unsigned images, as before.
+  std::string image_key_file = "/etc/tardis/image.key";
   // The tardis-listen binary; empty means "beside the running tardis binary".
   std::string tardis_listen;
   // `tardisctl watch`: which cloud's metadata service (aws, gcp, azure, or auto: probe
@@ -117,6 +120,7 @@ inline std::string Apply(absl::string_view key, absl::string_view value, HostCon
   if (key == "state_dir") return absolute(&config->state_dir);
   if (key == "checkpoint_base") return absolute(&config->checkpoint_base);
   if (key == "tardis_listen") return absolute(&config->tardis_listen);
+  if (key == "image_key_file") return absolute(&config->image_key_file);
   if (key == "log_level") {
     const std::optional<LogLevel> level = ParseLogLevel(value);
     if (!level) return absl::StrCat("log_level must be DEBUG, INFO, WARNING or ERROR: ", value);

@@ -107,6 +107,15 @@ namespace tardis {
 namespace {
 
 // Every duration key: its bounds, its default, and a bad value ignored with one problem.
+TEST(HostConfigTest, ImageKeyFileIsAnAbsolutePath) {
+  EXPECT_EQ(ParseHostConfig("").config.image_key_file, "/etc/tardis/image.key");
+  EXPECT_EQ(ParseHostConfig("image_key_file = /srv/keys/ckpt.key").config.image_key_file, "/srv/keys/ckpt.key");
+  const ParsedHostConfig relative = ParseHostConfig("image_key_file = ckpt.key");
+  EXPECT_EQ(relative.config.image_key_file, "/etc/tardis/image.key");
+  EXPECT_EQ(relative.problems, std::vector<std::string>{
+                                   "line 1: image_key_file must be an absolute path: ckpt.key (ignored)"});
+}
+
 TEST(HostConfigDurationTest, BoundsAreCheckedAndDefaultsKept) {
   struct Case {
     const char* text;

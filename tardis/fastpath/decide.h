@@ -395,7 +395,8 @@ constexpr ConfigVerdict ReadConfig(const char* text, size_t size) {
     } else if (Equals(key, "state_dir")) {
       ok = IsAbsolute(value);
       if (ok) verdict.state_dir = value;
-    } else if (Equals(key, "log_file") || Equals(key, "checkpoint_base") || Equals(key, "tardis_listen")) {
+    } else if (Equals(key, "log_file") || Equals(key, "checkpoint_base") || Equals(key, "tardis_listen") ||
+               Equals(key, "image_key_file")) {
       ok = IsAbsolute(value);
     } else if (Equals(key, "allowed_roots")) {
       ok = IsRootList(value);

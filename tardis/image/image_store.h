@@ -105,7 +105,8 @@ inline absl::StatusOr<std::string> CreateStaging(const std::string& image_dir) {
 // Every file under criu/ of `image`, digested (and with `sync`, made durable).
 // Anything that is not a regular file or directory is reported through `unexpected`.
 inline absl::StatusOr<std::map<std::string, ImageFile>> DigestCriuFiles(const std::string& image,
-                                                                        bool sync, bool* unexpected) {
+                                                                        bool sync, StreamHash::Sha sha,
+                                                                        bool* unexpected) {
   std::map<std::string, ImageFile> files;
   std::vector<std::string> pending = {kCriuDirName};
   while (!pending.empty()) {
@@ -128,12 +129,12 @@ inline absl::StatusOr<std::map<std::string, ImageFile>> DigestCriuFiles(const st
       if (S_ISDIR(st.st_mode)) {
         pending.push_back(path);
       } else if (S_ISREG(st.st_mode)) {
-        absl::StatusOr<FileDigest> digest = DigestFile(absl::StrCat(image, "/", path), sync);
+        absl::StatusOr<FileDigest> digest = DigestFile(absl::StrCat(image, "/", path), sync, sha);
         if (!digest.ok()) {
           ::closedir(dir);
           return digest.status();
         }
-        files[path] = ImageFile{path, digest->bytes, digest->xxh3_128};
+        files[path] = ImageFile{path, digest->bytes, digest->xxh3_128, digest->sha256};
       } else {
         *unexpected = true;
       }
@@ -143,8 +144,9 @@ inline absl::StatusOr<std::map<std::string, ImageFile>> DigestCriuFiles(const st
   return files;
 }
 
-// Reads what validation needs from an image directory.
-inline ObservedImage ObserveImage(const std::string& image) {
+// Reads what validation needs from an image directory (with kAlso, for a node that
+// checks signatures, the CRIU files' SHA-256s too).
+inline ObservedImage ObserveImage(const std::string& image, StreamHash::Sha sha) {
   ObservedImage observed;
   if (absl::StatusOr<std::string> manifest =
           ReadSmallFile(absl::StrCat(image, "/", kManifestName), 16 << 20);
@@ -164,7 +166,7 @@ inline ObservedImage ObserveImage(const std::string& image) {
     ::close(fd);
   }
   bool unexpected = false;
-  if (absl::StatusOr<std::map<std::string, ImageFile>> criu = DigestCriuFiles(image, false, &unexpected);
+  if (absl::StatusOr<std::map<std::string, ImageFile>> criu = DigestCriuFiles(image, false, sha, &unexpected);
       criu.ok()) {
     observed.criu = *std::move(criu);
   }
@@ -181,11 +183,12 @@ inline ObservedImage ObserveImage(const std::string& image) {
   return observed;
 }
 
-// The manifest of a finished staging directory: every CRIU file digested and made
-// durable. The caller writes it last (WriteManifest), then publishes.
-inline absl::StatusOr<std::vector<ImageFile>> SealCriuFiles(const std::string& staging) {
+// The manifest of a finished staging directory: every CRIU file digested (with kAlso,
+// by SHA-256 too, for a signed image) and made durable. The caller writes it last
+// (WriteManifest), then publishes.
+inline absl::StatusOr<std::vector<ImageFile>> SealCriuFiles(const std::string& staging, StreamHash::Sha sha) {
   bool unexpected = false;
-  absl::StatusOr<std::map<std::string, ImageFile>> files = DigestCriuFiles(staging, true, &unexpected);
+  absl::StatusOr<std::map<std::string, ImageFile>> files = DigestCriuFiles(staging, true, sha, &unexpected);
   if (!files.ok()) return files.status();
   if (unexpected) return absl::FailedPreconditionError("CRIU left something other than regular files");
   std::vector<ImageFile> list;

@@ -30,13 +30,13 @@ class ImageStoreTest : public ::testing::Test {
     std::ofstream(*staging + "/criu/dump.log") << "(00.1) Dumping finished successfully\n";
     std::ofstream(*staging + "/criu/pages-1.img") << marker;
     std::ofstream(*staging + "/rootfs.tar") << std::string(1024, 'x');
-    absl::StatusOr<std::vector<ImageFile>> criu = SealCriuFiles(*staging);
+    absl::StatusOr<std::vector<ImageFile>> criu = SealCriuFiles(*staging, StreamHash::Sha::kNo);
     EXPECT_TRUE(criu.ok()) << criu.status();
     Manifest manifest;
     manifest.ns = "default";
     manifest.identity = id;
     manifest.container_id = id;
-    manifest.rootfs = {kRootfsArchiveName, 1024, "0123456789abcdef0123456789abcdef"};
+    manifest.rootfs = {kRootfsArchiveName, 1024, "0123456789abcdef0123456789abcdef", ""};
     manifest.criu = *criu;
     EXPECT_TRUE(WriteManifest(*staging, manifest).ok());
     return *staging;
@@ -57,7 +57,7 @@ TEST_F(ImageStoreTest, NoImageUntilPublished) {
   ASSERT_TRUE(Publish(staging, ImageDir("c1")).ok());
   ASSERT_EQ(FindImage(ImageDir("c1")), ImageDir("c1"));
   EXPECT_EQ(::access(staging.c_str(), F_OK), -1);
-  EXPECT_TRUE(JudgeImage(ObserveImage(ImageDir("c1")), "default", "c1").ok());
+  EXPECT_TRUE(JudgeImage(ObserveImage(ImageDir("c1"), StreamHash::Sha::kNo), "default", "c1", ImageKey{}).ok());
 }
 
 TEST_F(ImageStoreTest, PublishReplacesThePreviousImageCompletely) {
@@ -65,7 +65,7 @@ TEST_F(ImageStoreTest, PublishReplacesThePreviousImageCompletely) {
   ASSERT_TRUE(Publish(BuildImage("c1", "two"), ImageDir("c1")).ok());
   EXPECT_EQ(Read(ImageDir("c1") + "/criu/pages-1.img"), "two");
   EXPECT_EQ(::access(ImagePaths::Of(ImageDir("c1")).previous().c_str(), F_OK), -1);
-  EXPECT_TRUE(JudgeImage(ObserveImage(ImageDir("c1")), "default", "c1").ok());
+  EXPECT_TRUE(JudgeImage(ObserveImage(ImageDir("c1"), StreamHash::Sha::kNo), "default", "c1", ImageKey{}).ok());
 }
 
 // A crash between moving the old image aside and renaming the new one in: the old one
@@ -79,7 +79,7 @@ TEST_F(ImageStoreTest, InterruptedPublishLeavesThePreviousImage) {
   const std::optional<std::string> found = FindImage(ImageDir("c1"));
   ASSERT_EQ(found, paths.previous());
   EXPECT_EQ(Read(*found + "/criu/pages-1.img"), "one");
-  EXPECT_TRUE(JudgeImage(ObserveImage(*found), "default", "c1").ok());
+  EXPECT_TRUE(JudgeImage(ObserveImage(*found, StreamHash::Sha::kNo), "default", "c1", ImageKey{}).ok());
 
   // After the reboot, the next checkpoint starts a new staging (dropping the old one).
   const std::string next = BuildImage("c1", "three");
@@ -114,16 +114,16 @@ TEST_F(ImageStoreTest, RemoveImageTakesEverythingOfThatContainerOnly) {
 TEST_F(ImageStoreTest, ObservedChangesInvalidateTheImage) {
   ASSERT_TRUE(Publish(BuildImage("c1", "one"), ImageDir("c1")).ok());
   std::ofstream(ImageDir("c1") + "/criu/pages-1.img", std::ios::app) << "!";
-  EXPECT_FALSE(JudgeImage(ObserveImage(ImageDir("c1")), "default", "c1").ok());
+  EXPECT_FALSE(JudgeImage(ObserveImage(ImageDir("c1"), StreamHash::Sha::kNo), "default", "c1", ImageKey{}).ok());
 
   ASSERT_TRUE(Publish(BuildImage("c1", "two"), ImageDir("c1")).ok());
   ASSERT_EQ(::symlink("/etc/passwd", (ImageDir("c1") + "/criu/evil.img").c_str()), 0);
-  const absl::StatusOr<Manifest> judged = JudgeImage(ObserveImage(ImageDir("c1")), "default", "c1");
+  const absl::StatusOr<Manifest> judged = JudgeImage(ObserveImage(ImageDir("c1"), StreamHash::Sha::kNo), "default", "c1", ImageKey{});
   EXPECT_FALSE(judged.ok());
 
   ASSERT_TRUE(Publish(BuildImage("c1", "three"), ImageDir("c1")).ok());
   ASSERT_EQ(::unlink((ImageDir("c1") + "/manifest.json").c_str()), 0);
-  EXPECT_FALSE(JudgeImage(ObserveImage(ImageDir("c1")), "default", "c1").ok());
+  EXPECT_FALSE(JudgeImage(ObserveImage(ImageDir("c1"), StreamHash::Sha::kNo), "default", "c1", ImageKey{}).ok());
 }
 
 TEST_F(ImageStoreTest, ASymlinkedImageDirectoryIsNotFollowed) {

@@ -16,6 +16,8 @@
 #include <absl/strings/string_view.h>
 #include <nlohmann/json.hpp>
 
+#include "tardis/sys/sha256.h"
+
 namespace tardis {
 
 inline constexpr char kManifestName[] = "manifest.json";
@@ -31,6 +33,7 @@ struct ImageFile {
   std::string path;  // relative to the image directory, e.g. "criu/pages-1.img"
   uint64_t bytes = 0;
   std::string xxh3_128;
+  std::string sha256;  // in a signed image only (authenticity.h); "" otherwise
 
   bool operator==(const ImageFile&) const = default;
 };
@@ -44,28 +47,35 @@ struct Manifest {
   std::vector<std::string> restore_options;
   ImageFile rootfs;               // the upperdir archive
   std::vector<ImageFile> criu;    // every file runc and CRIU wrote, dump.log included
+  // HMAC-SHA256 of the rest of the manifest with the nodes' image key, in hex; "" when
+  // the node that wrote it had no key (authenticity.h).
+  std::string mac;
 
   bool operator==(const Manifest&) const = default;
 };
 
 inline nlohmann::json ImageFileJson(const ImageFile& file) {
-  return {{"path", file.path}, {"bytes", file.bytes}, {"xxh3_128", file.xxh3_128}};
+  nlohmann::json json = {{"path", file.path}, {"bytes", file.bytes}, {"xxh3_128", file.xxh3_128}};
+  if (!file.sha256.empty()) json["sha256"] = file.sha256;
+  return json;
 }
 
+// The manifest's text. Keys come out sorted, so the same manifest always gives the same
+// bytes: what a MAC is computed over (authenticity.h).
 inline std::string SerializeManifest(const Manifest& manifest) {
   nlohmann::json criu = nlohmann::json::array();
   for (const ImageFile& file : manifest.criu) criu.push_back(ImageFileJson(file));
-  return nlohmann::json{{"format", kManifestFormat},
-                        {"version", kManifestVersion},
-                        {"namespace", manifest.ns},
-                        {"identity", manifest.identity},
-                        {"container_id", manifest.container_id},
-                        {"created_unix_nanos", manifest.created_unix_nanos},
-                        {"restore_options", manifest.restore_options},
-                        {"rootfs", ImageFileJson(manifest.rootfs)},
-                        {"criu", criu}}
-             .dump(1) +
-         "\n";
+  nlohmann::json json = {{"format", kManifestFormat},
+                         {"version", kManifestVersion},
+                         {"namespace", manifest.ns},
+                         {"identity", manifest.identity},
+                         {"container_id", manifest.container_id},
+                         {"created_unix_nanos", manifest.created_unix_nanos},
+                         {"restore_options", manifest.restore_options},
+                         {"rootfs", ImageFileJson(manifest.rootfs)},
+                         {"criu", criu}};
+  if (!manifest.mac.empty()) json["mac"] = manifest.mac;
+  return json.dump(1) + "\n";
 }
 
 namespace manifest_internal {
@@ -97,9 +107,15 @@ inline absl::StatusOr<ImageFile> ParseImageFile(const nlohmann::json& json) {
       !bytes->is_number_unsigned() || digest == json.end() || !digest->is_string()) {
     return absl::DataLossError("file entry needs path, bytes and xxh3_128");
   }
-  ImageFile file{path->get<std::string>(), bytes->get<uint64_t>(), digest->get<std::string>()};
+  ImageFile file{path->get<std::string>(), bytes->get<uint64_t>(), digest->get<std::string>(), ""};
   if (!IsPlainRelativePath(file.path)) return absl::DataLossError(absl::StrCat("bad path: ", file.path));
   if (!IsHexDigest(file.xxh3_128)) return absl::DataLossError(absl::StrCat("bad checksum for ", file.path));
+  if (const auto sha = json.find("sha256"); sha != json.end()) {
+    if (!sha->is_string() || !IsSha256Hex(sha->get<std::string>())) {
+      return absl::DataLossError(absl::StrCat("bad sha256 for ", file.path));
+    }
+    file.sha256 = sha->get<std::string>();
+  }
   return file;
 }
 
@@ -150,6 +166,10 @@ inline absl::StatusOr<Manifest> ParseManifest(absl::string_view text) {
     }
     if (!seen.insert(file->path).second) return absl::DataLossError(absl::StrCat("listed twice: ", file->path));
     manifest.criu.push_back(*std::move(file));
+  }
+  if (const auto mac = field("mac"); mac != json.end()) {
+    if (!mac->is_string() || !IsSha256Hex(mac->get<std::string>())) return absl::DataLossError("bad mac");
+    manifest.mac = mac->get<std::string>();
   }
   return manifest;
 }

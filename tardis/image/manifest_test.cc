@@ -35,9 +35,9 @@ TEST(ManifestTest, RoundTrips) {
   manifest.container_id = "0123abcd";
   manifest.created_unix_nanos = 1795920945123456789;
   manifest.restore_options = {"file-locks", "tcp-established"};
-  manifest.rootfs = {"rootfs.tar", 123456789012ULL, "0123456789abcdef0123456789abcdef"};
-  manifest.criu = {{"criu/dump.log", 10, "00000000000000000000000000000001"},
-                   {"criu/sub/pages-1.img", 1ULL << 40, "abcdefabcdefabcdefabcdefabcdef01"}};
+  manifest.rootfs = {"rootfs.tar", 123456789012ULL, "0123456789abcdef0123456789abcdef", ""};
+  manifest.criu = {{"criu/dump.log", 10, "00000000000000000000000000000001", ""},
+                   {"criu/sub/pages-1.img", 1ULL << 40, "abcdefabcdefabcdefabcdefabcdef01", ""}};
   const absl::StatusOr<Manifest> parsed = ParseManifest(SerializeManifest(manifest));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, manifest);

@@ -18,6 +18,7 @@
 #include <absl/strings/string_view.h>
 #include <absl/strings/strip.h>
 
+#include "tardis/image/authenticity.h"
 #include "tardis/image/manifest.h"
 
 namespace tardis {
@@ -48,9 +49,17 @@ inline absl::Status ManifestIsOf(const Manifest& manifest, absl::string_view ns,
       absl::StrCat("the image is of ", manifest.ns, "/", manifest.identity, ", not ", ns, "/", identity));
 }
 
-// The manifest when the image is valid for identity `ns`/`identity`; otherwise why not.
+// Whether a file seen in the image is the one the manifest lists: by size and XXH3,
+// and with a key by SHA-256 too (the observer computed it; one it did not is no match).
+inline bool MatchesListed(const ImageFile& seen, const ImageFile& listed, const ImageKey& key) {
+  if (seen.path != listed.path || seen.bytes != listed.bytes || seen.xxh3_128 != listed.xxh3_128) return false;
+  return !key.signs() || (!seen.sha256.empty() && seen.sha256 == listed.sha256);
+}
+
+// The manifest when the image is valid for identity `ns`/`identity` on a node with
+// `key`; otherwise why not.
 inline absl::StatusOr<Manifest> JudgeImage(const ObservedImage& image, absl::string_view ns,
-                                           absl::string_view identity) {
+                                           absl::string_view identity, const ImageKey& key) {
   if (!absl::StrContains(LastLine(image.dump_log_tail), kDumpSuccessLine)) {
     return absl::FailedPreconditionError("dump.log does not end with CRIU's success line");
   }
@@ -58,6 +67,7 @@ inline absl::StatusOr<Manifest> JudgeImage(const ObservedImage& image, absl::str
   absl::StatusOr<Manifest> manifest = ParseManifest(*image.manifest_text);
   if (!manifest.ok()) return absl::FailedPreconditionError(absl::StrCat("manifest: ", manifest.status().message()));
   if (absl::Status of = ManifestIsOf(*manifest, ns, identity); !of.ok()) return of;
+  if (absl::Status authentic = CheckAuthentic(*manifest, key); !authentic.ok()) return authentic;
   if (image.has_unexpected_entries) {
     return absl::FailedPreconditionError("the image holds something other than regular files and directories");
   }
@@ -68,7 +78,7 @@ inline absl::StatusOr<Manifest> JudgeImage(const ObservedImage& image, absl::str
   for (const ImageFile& listed : manifest->criu) {
     const auto seen = image.criu.find(listed.path);
     if (seen == image.criu.end()) return absl::FailedPreconditionError(absl::StrCat("missing ", listed.path));
-    if (!(seen->second == listed)) {
+    if (!MatchesListed(seen->second, listed, key)) {
       return absl::FailedPreconditionError(absl::StrCat(listed.path, " does not match the manifest"));
     }
   }

@@ -18,8 +18,8 @@ Manifest ValidManifest() {
   m.ns = "default";
   m.identity = "c1";
   m.container_id = "c1";
-  m.rootfs = {"rootfs.tar", 10240, "0123456789abcdef0123456789abcdef"};
-  m.criu = {{"criu/dump.log", 100, kHash1}, {"criu/pages-1.img", 4096, kHash2}};
+  m.rootfs = {"rootfs.tar", 10240, "0123456789abcdef0123456789abcdef", ""};
+  m.criu = {{"criu/dump.log", 100, kHash1, ""}, {"criu/pages-1.img", 4096, kHash2, ""}};
   return m;
 }
 
@@ -70,12 +70,12 @@ TEST(ValidityTest, Table) {
       {"a symlink in the image", [](ObservedImage& i) { i.has_unexpected_entries = true; }, "the image holds"},
       {"CRIU file missing", [](ObservedImage& i) { i.criu.erase("criu/pages-1.img"); }, "the image has 1 CRIU files"},
       {"CRIU file added",
-       [](ObservedImage& i) { i.criu["criu/extra.img"] = {"criu/extra.img", 1, kHash1}; },
+       [](ObservedImage& i) { i.criu["criu/extra.img"] = {"criu/extra.img", 1, kHash1, ""}; },
        "the image has 3 CRIU files"},
       {"CRIU file renamed",
        [](ObservedImage& i) {
          i.criu.erase("criu/pages-1.img");
-         i.criu["criu/pages-2.img"] = {"criu/pages-2.img", 4096, kHash2};
+         i.criu["criu/pages-2.img"] = {"criu/pages-2.img", 4096, kHash2, ""};
        },
        "missing criu/pages-1.img"},
       {"CRIU file truncated", [](ObservedImage& i) { i.criu["criu/pages-1.img"].bytes = 4095; },
@@ -88,7 +88,7 @@ TEST(ValidityTest, Table) {
   for (const Case& c : cases) {
     ObservedImage image = ValidImage();
     c.spoil(image);
-    const absl::StatusOr<Manifest> judged = JudgeImage(image, "default", "c1");
+    const absl::StatusOr<Manifest> judged = JudgeImage(image, "default", "c1", ImageKey{});
     if (std::string(c.want).empty()) {
       EXPECT_TRUE(judged.ok()) << c.name << ": " << judged.status();
     } else {
@@ -97,6 +97,32 @@ TEST(ValidityTest, Table) {
           << c.name << ": " << judged.status().message();
     }
   }
+}
+
+// With a key, the files are matched by SHA-256 as well: a file whose XXH3 collides but
+// whose SHA-256 differs, or one the observer did not hash, does not match.
+TEST(JudgeImageTest, WithAKeyCriuFilesMatchBySha256) {
+  const ImageKey key{ImageKey::State::kUsable, std::string(32, 'k'), ""};
+  Manifest m = ValidManifest();
+  m.rootfs.sha256 = std::string(64, 'a');
+  for (ImageFile& f : m.criu) f.sha256 = std::string(64, 'b');
+  m.mac = ManifestMac(m, key.bytes);
+  const auto judge = [&](const std::function<void(ObservedImage&)>& spoil) {
+    ObservedImage image = ValidImage();
+    image.manifest_text = SerializeManifest(m);
+    for (const ImageFile& f : m.criu) image.criu[f.path] = f;
+    spoil(image);
+    return JudgeImage(image, "default", "c1", key).status();
+  };
+  EXPECT_TRUE(judge([](ObservedImage&) {}).ok());
+  EXPECT_EQ(judge([](ObservedImage& i) { i.criu["criu/pages-1.img"].sha256 = std::string(64, 'c'); }).message(),
+            "criu/pages-1.img does not match the manifest");
+  EXPECT_EQ(judge([](ObservedImage& i) { i.criu["criu/dump.log"].sha256.clear(); }).message(),
+            "criu/dump.log does not match the manifest");
+  // Without a key the same observation (no SHA-256s taken) is judged by XXH3 alone.
+  ObservedImage plain = ValidImage();
+  plain.manifest_text = SerializeManifest(m);
+  EXPECT_TRUE(JudgeImage(plain, "default", "c1", ImageKey{}).ok());
 }
 
 }  // namespace

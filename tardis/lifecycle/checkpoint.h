@@ -52,6 +52,7 @@
 
 #include "tardis/archive/pack.h"
 #include "tardis/archive/remove_tree.h"
+#include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"
 #include "tardis/container/recorded_dir.h"
@@ -267,6 +268,14 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     }
   }
   const std::string archive = absl::StrCat(*staging, "/", kRootfsArchiveName);
+  // With the nodes' image key, every file is named by SHA-256 too and the manifest
+  // signed (image/authenticity.h).
+  const ImageKey key = LoadImageKey(node.config.image_key_file);
+  if (key.state == ImageKey::State::kUnusable) {
+    node.log.Error(who, ": checkpoint: ", key.problem, "; the image is written unsigned, and no node with a key "
+                   "will restore it");
+  }
+  const StreamHash::Sha sha = key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo;
   absl::StatusOr<PackResult> packed = absl::UnknownError("not packed");
   absl::StatusOr<std::vector<ImageFile>> criu_files = absl::UnknownError("not sealed");
   absl::StatusOr<int> code = absl::UnknownError("not waited for");
@@ -275,12 +284,12 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     // durable as soon as runc is done, while the archive is still being written. (The
     // packer moves the working directory; everything here uses absolute paths.)
     std::jthread packer([&] {
-      packed = PackUpperdir(upperdir, archive);
+      packed = PackUpperdir(upperdir, archive, sha);
       stats.archive_nanos = MonotonicNanos() - dump_started;
     });
     code = WaitForRunc(node, dump, *dumping);
     stats.dump_nanos = MonotonicNanos() - dump_started;
-    if (code.ok() && *code == 0 && !periodic) criu_files = SealCriuFiles(*staging);
+    if (code.ok() && *code == 0 && !periodic) criu_files = SealCriuFiles(*staging, sha);
   }
   bool thawed_here = false;
   if (periodic && code.ok() && *code == 0) {
@@ -291,7 +300,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
       if (!thawed_here) node.log.Error(who, ": periodic checkpoint: thawing the container failed; it stays frozen");
       stats.frozen_nanos = MonotonicNanos() - frozen_at;
     }
-    criu_files = SealCriuFiles(*staging);
+    criu_files = SealCriuFiles(*staging, sha);
   }
   const auto failed = [&](const std::string& problem) {
     stats.finished_unix_nanos = NowUnixNanos();
@@ -346,11 +355,12 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   manifest.container_id = call.id();
   manifest.created_unix_nanos = NowUnixNanos();
   manifest.restore_options = runc::OptionsToRepeatAtRestore(call);
-  manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex};
+  manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex, packed->sha256_hex};
   absl::Status sealed = criu_files.status();
   if (sealed.ok()) sealed = SyncFile(archive);
   if (sealed.ok()) {
     manifest.criu = *std::move(criu_files);
+    if (key.signs()) manifest.mac = ManifestMac(manifest, key.bytes);
     sealed = WriteManifest(*staging, manifest);
   }
   if (sealed.ok()) sealed = Publish(*staging, image->path());

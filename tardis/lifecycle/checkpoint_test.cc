@@ -41,7 +41,7 @@ class CheckpointTest : public HandlerFixture {
                 ns);
   }
   std::optional<Manifest> Published(const std::string& identity, absl::string_view ns = "default") const {
-    absl::StatusOr<Manifest> judged = JudgeImage(ObserveImage(ImageDir(identity, ns)), ns, identity);
+    absl::StatusOr<Manifest> judged = JudgeImage(ObserveImage(ImageDir(identity, ns), StreamHash::Sha::kNo), ns, identity, ImageKey{});
     if (!judged.ok()) return std::nullopt;
     return *judged;
   }

@@ -30,6 +30,7 @@
 #include "tardis/container/recorded_dir.h"
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/container/spec_edit.h"
+#include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/validity.h"
 #include "tardis/lifecycle/enroll.h"
@@ -63,8 +64,9 @@ class PlacedFiles {
   // Unpacks into the upperdir of `overlay`: directly into an empty one, which nobody has
   // looked at through the mount; otherwise with the overlay unmounted, after displacing
   // what it holds.
+  // With `key`, the archive's SHA-256 is checked as it is read, too.
   static absl::StatusOr<PlacedFiles> Place(const container::OverlayMount& overlay, const std::string& archive,
-                                           const Manifest& manifest, const HostConfig& config) {
+                                           const Manifest& manifest, const HostConfig& config, const ImageKey& key) {
     const std::string& upperdir = overlay.upperdir;
     // The image is whoever wrote the storage's: what it may cost is bounded before it
     // is written (archive/unpack_budget.h).
@@ -75,7 +77,8 @@ class PlacedFiles {
     const archive::UnpackBudget budget = archive::DecideUnpackBudget(
         static_cast<uint64_t>(config.restore_max_bytes), static_cast<uint64_t>(config.restore_max_entries), free_bytes);
     const auto unpack = [&] {
-      return UnpackIntoUpperdir(archive, upperdir, manifest.rootfs.xxh3_128, manifest.rootfs.bytes, budget);
+      return UnpackIntoUpperdir(archive, upperdir, manifest.rootfs.xxh3_128, manifest.rootfs.bytes, budget,
+                                key.signs() ? manifest.rootfs.sha256 : "");
     };
     if (!UpperdirHasEntries(upperdir)) {
       absl::StatusOr<UnpackRecord> unpacked = unpack();
@@ -169,7 +172,9 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   }
   const std::string shown_image = image_dir->Shown(*found);
   const std::string image = pinned_image->path();
-  absl::StatusOr<Manifest> manifest = JudgeImage(ObserveImage(image), call.ns, record.identity);
+  const ImageKey key = LoadImageKey(node.config.image_key_file);
+  absl::StatusOr<Manifest> manifest = JudgeImage(
+      ObserveImage(image, key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo), call.ns, record.identity, key);
   if (!manifest.ok()) {
     node.log.Warning(who, ": image ", shown_image, " is not valid (", manifest.status().message(),
                      "); creating fresh");
@@ -189,7 +194,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (!restore.ok()) return create_fresh("restore", restore.status());
 
   absl::StatusOr<PlacedFiles> placed =
-      PlacedFiles::Place(*overlay, absl::StrCat(image, "/", kRootfsArchiveName), *manifest, node.config);
+      PlacedFiles::Place(*overlay, absl::StrCat(image, "/", kRootfsArchiveName), *manifest, node.config, key);
   if (!placed.ok()) return create_fresh("unpacking the saved files", placed.status());
   if (placed->displaced_any()) node.log.Info(who, ": the upperdir's files were displaced by the image's");
 

@@ -34,6 +34,7 @@
 #include "tardis/archive/test_mounts.h"
 #include "tardis/config/host_config.h"
 #include "tardis/container/leftover_mounts.h"
+#include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/log/logger.h"
@@ -95,6 +96,7 @@ class HandlerFixture : public ::testing::Test {
     config_.state_dir = Path("state");
     config_.checkpoint_base = Path("ckpt");
     config_.tardis_listen = "/nonexistent/tardis-listen";  // no listener in unit tests
+    config_.image_key_file = Path("image.key");           // none unless a test writes one
     ::setenv("FAKE_RUNC_LOG", Path("runc-calls").c_str(), 1);
     for (const char* command : {"CREATE", "START", "DELETE", "RESTORE", "CHECKPOINT", "PAUSE", "RESUME", "STATE",
                                 "KILL"}) {
@@ -141,29 +143,33 @@ class HandlerFixture : public ::testing::Test {
   }
 
   // A valid image of `identity`, made as a checkpoint makes one, holding `files`
-  // (name -> content) as the saved upperdir.
+  // (name -> content) as the saved upperdir; signed when the node has a usable key.
   void MakeImage(absl::string_view identity, const std::vector<std::pair<std::string, std::string>>& files) {
     const std::string source = Path(absl::StrCat("saved-", identity));
+    ASSERT_TRUE(RemoveTree(source).ok());  // an earlier image's
     ASSERT_TRUE(MakeDirectories(source, 0755).ok());
     for (const auto& [name, content] : files) {
       ASSERT_TRUE(archive::testing::WriteNewFile(absl::StrCat(source, "/", name), content).ok());
     }
     absl::StatusOr<std::string> staging = CreateStaging(ImageDir(identity));
     ASSERT_TRUE(staging.ok()) << staging.status();
-    absl::StatusOr<PackResult> packed = PackUpperdir(source, absl::StrCat(*staging, "/", kRootfsArchiveName));
+    const ImageKey key = LoadImageKey(config_.image_key_file);
+    const StreamHash::Sha sha = key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo;
+    absl::StatusOr<PackResult> packed = PackUpperdir(source, absl::StrCat(*staging, "/", kRootfsArchiveName), sha);
     ASSERT_TRUE(packed.ok()) << packed.status();
     ASSERT_TRUE(archive::testing::WriteNewFile(absl::StrCat(*staging, "/criu/dump.log"),
                                                "(00.1) Dumping finished successfully\n")
                     .ok());
-    absl::StatusOr<std::vector<ImageFile>> criu = SealCriuFiles(*staging);
+    absl::StatusOr<std::vector<ImageFile>> criu = SealCriuFiles(*staging, sha);
     ASSERT_TRUE(criu.ok()) << criu.status();
     Manifest manifest;
     manifest.ns = "default";
     manifest.identity = std::string(identity);
     manifest.container_id = "earlier";
     manifest.created_unix_nanos = NowUnixNanos();
-    manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex};
+    manifest.rootfs = ImageFile{kRootfsArchiveName, packed->bytes, packed->xxh3_128_hex, packed->sha256_hex};
     manifest.criu = *criu;
+    if (key.signs()) manifest.mac = ManifestMac(manifest, key.bytes);
     ASSERT_TRUE(WriteManifest(*staging, manifest).ok());
     ASSERT_TRUE(Publish(*staging, ImageDir(identity)).ok());
   }

@@ -23,6 +23,7 @@
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 
+#include "tardis/image/authenticity.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"
 #include "tardis/image/validity.h"
@@ -107,8 +108,9 @@ inline absl::Status QuickJudge(const std::string& image, const std::map<std::str
 }  // namespace image_info_internal
 
 // `identity`: the checkpoint identity the image must be of.
+// `key`: the node's image key; with one, an image must be signed with it to be valid.
 inline ImageInfo InspectImage(const std::string& image_dir, const std::string& ns, const std::string& identity,
-                              ImageCheck check) {
+                              ImageCheck check, const ImageKey& key) {
   ImageInfo info;
   const std::optional<std::string> found = FindImage(image_dir);
   if (!found) return info;
@@ -127,9 +129,12 @@ inline ImageInfo InspectImage(const std::string& image_dir, const std::string& n
 
   absl::Status judged;
   if (check == ImageCheck::kFull) {
-    judged = JudgeImage(ObserveImage(*found), ns, identity).status();
+    judged = JudgeImage(ObserveImage(*found, key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo), ns,
+                        identity, key)
+                 .status();
   } else {
     judged = image_info_internal::QuickJudge(*found, sizes, manifest, ns, identity);
+    if (judged.ok()) judged = CheckAuthentic(*manifest, key);
   }
   info.valid = judged.ok();
   if (!judged.ok()) info.problem = std::string(judged.message());

@@ -27,7 +27,7 @@
 
 namespace tardis::node {
 
-inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& ctr) {
+inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& ctr, const ImageKey& image_key) {
   StatusReport report;
   report.listener_alive = ListenerAlive(state_dir);
   if (report.listener_alive) {
@@ -83,7 +83,7 @@ inline StatusReport GatherStatus(const std::string& state_dir, const CtrClient& 
       const auto task = listed->find(id);
       row.task = task == listed->end() ? "none" : task->second.status;
     }
-    row.image = InspectImage(entry.image_dir, ns, entry.identity, ImageCheck::kFull);
+    row.image = InspectImage(entry.image_dir, ns, entry.identity, ImageCheck::kFull, image_key);
     row.checkpoint_interval_ms = entry.checkpoint_interval_ms;
     if (entry.opted_in) row.last_checkpoint = StateStore(state_dir).For(ns, id).LastCheckpointStats();
     report.rows.push_back(std::move(row));

@@ -9,12 +9,57 @@
 
 #include "tardis/sys/exec.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/file_digest.h"
 #include "tardis/sys/process_start.h"
+#include "tardis/sys/sha256.h"
+#include "tardis/sys/stream_hash.h"
 
 namespace tardis {
 namespace {
 
 std::string Temp(const std::string& name) { return absl::StrCat(::testing::TempDir(), "/", name); }
+
+// FIPS 180-2 and RFC 4231 vectors: libcrypto is linked and called as meant.
+TEST(Sha256Test, KnownAnswers) {
+  struct Case {
+    std::string data;
+    std::string sha256;
+  };
+  for (const Case& c : {Case{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+                        Case{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}) {
+    Sha256 whole;
+    whole.Update(c.data.data(), c.data.size());
+    EXPECT_EQ(whole.Hex(), c.sha256);
+    EXPECT_TRUE(IsSha256Hex(whole.Hex()));
+  }
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(IsSha256Hex(std::string(64, 'A')));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a')));
+}
+
+TEST(Sha256Test, AStreamAndAFileHashAsOneBuffer) {
+  const std::string data(3 << 20, 'x');
+  StreamHash pieces(StreamHash::Sha::kAlso);
+  for (size_t at = 0; at < data.size(); at += 7777) pieces.Update(data.data() + at, std::min<size_t>(7777, data.size() - at));
+  Sha256 whole;
+  whole.Update(data.data(), data.size());
+  EXPECT_EQ(pieces.Sha256Hex(), whole.Hex());
+  EXPECT_EQ(StreamHash().Sha256Hex(), "") << "only when asked for";
+
+  const std::string path = absl::StrCat(::testing::TempDir(), "/digest-", ::getpid());
+  ASSERT_TRUE(WriteFileAtomically(path, data, 0600).ok());
+  absl::StatusOr<FileDigest> digest = DigestFile(path, false, StreamHash::Sha::kAlso);
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  EXPECT_EQ(digest->sha256, whole.Hex());
+  EXPECT_EQ(digest->xxh3_128, pieces.Hex());
+  EXPECT_EQ(digest->bytes, data.size());
+  EXPECT_EQ(DigestFile(path)->sha256, "");
+  ::unlink(path.c_str());
+}
 
 TEST(FilesTest, ReadSmallFileReadsAndBounds) {
   std::ofstream(Temp("f")) << "hello";
