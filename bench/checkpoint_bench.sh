@@ -36,6 +36,9 @@
 # Prints wall-time medians per variant, the Tardis / by-hand ratios (of the medians, and
 # the median of per-repetition ratios), and the image sizes.
 #
+# --signed gives the node an image key (image_key_file): Tardis then signs each image and
+# verifies it at restore, as a node sharing a store with a key does.
+#
 # --profile runs Tardis at log_level DEBUG with real_runc = a wrapper that timestamps
 # each runc call, and prints where Tardis's time goes (startup, its own work, runc). It
 # also checkpoints a third container per repetition by hand, durably, the way Tardis
@@ -49,7 +52,7 @@
 # Needs root, runc, CRIU, mkfs.ext4 and a loop device (or --fs=dir). Usage:
 #   bazel --output_base=/tmp/bazel-bench run -c opt //bench:checkpoint_bench -- \
 #       [--reps=5] [--mem-mib=64] [--files=10000] [--tree-mib=200] [--dir=/tmp]
-#       [--fs=loop|dir] [--profile] [--keep] [--runc=/usr/sbin/runc] [--tardis-runc=PATH]
+#       [--fs=loop|dir] [--profile] [--signed] [--keep] [--runc=/usr/sbin/runc] [--tardis-runc=PATH]
 #       [--helper=PATH]
 # Removes everything it made (containers, mounts, the loop filesystem, its temp dir), also
 # on failure or interrupt; --keep keeps the files (containers still go).
@@ -64,6 +67,7 @@ TREE_MIB=200
 DIR=/tmp
 FS=loop
 PROFILE=0
+SIGNED=0
 KEEP=0
 RUNC=/usr/sbin/runc
 TARDIS_RUNC=""
@@ -85,11 +89,12 @@ for arg in "$@"; do
     --dir=*) DIR=${arg#*=} ;;
     --fs=*) FS=${arg#*=} ;;
     --profile) PROFILE=1 ;;
+    --signed) SIGNED=1 ;;
     --keep) KEEP=1 ;;
     --runc=*) RUNC=${arg#*=} ;;
     --tardis-runc=*) TARDIS_RUNC=${arg#*=} ;;
     --helper=*) HELPER=${arg#*=} ;;
-    *) die "unknown argument $arg (flags: --reps=N --mem-mib=N --files=N --tree-mib=N --dir=D --fs=loop|dir --profile --keep --runc=P --tardis-runc=P --helper=P)" ;;
+    *) die "unknown argument $arg (flags: --reps=N --mem-mib=N --files=N --tree-mib=N --dir=D --fs=loop|dir --profile --signed --keep --runc=P --tardis-runc=P --helper=P)" ;;
   esac
 done
 [[ $FS == loop || $FS == dir ]] || die "--fs is loop or dir, not $FS"
@@ -253,8 +258,12 @@ state_dir = $T/state
 checkpoint_base = $T/checkpoints
 allowed_roots = $T/checkpoints
 tardis_listen = /nonexistent/tardis-listen
+image_key_file = $T/image.key
 EOF
 export TARDIS_CONFIG=$T/tardis.conf
+# --signed: the node has an image key, so Tardis signs its images (SHA-256 of every file,
+# HMAC of the manifest) and verifies them at restore; without it, no key file exists.
+if ((SIGNED)); then head -c 32 /dev/urandom >"$T/image.key" && chmod 600 "$T/image.key"; fi
 
 # ---------------------------------------------------------------------------------------
 # One container: $T/c/ID/{upper,work,bundle/rootfs}

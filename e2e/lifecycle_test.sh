@@ -202,6 +202,30 @@ starts_fresh device-node "unpacking the saved files" hostile "blockdev disk 8 0"
 starts_fresh restore-rejected "runc restore" \
   sh -c "for f in $I/criu/core-*.img; do head -c 8 \"\$f\" >\"\$f.x\" && mv \"\$f.x\" \"\$f\"; done && $IMAGE_TOOL reseal $I"
 
+# Signed images: with the nodes' key (image_key_file, here $E2E_TMP/image.key) a restore
+# takes only an image whose MAC verifies. The unsigned image above no longer restores; a
+# checkpoint now signs; a forger who rewrites the archive and every digest (but has no
+# key) is refused; the signed image itself restores.
+KEY=$(tardis_config_value "${E2E_CONFIG[a]}" image_key_file)
+head -c 32 /dev/urandom >"$KEY" && chmod 600 "$KEY"
+starts_fresh unsigned-with-a-key "the image is not signed, and this node has a key" true
+run_container a spoiled "${OPT_IN[@]}" --log "$E2E_TMP/signed.log" -- /bin/counter /count
+wait_for count_at_least "$E2E_TMP/signed.log" 3
+checkpoint_container a spoiled container
+wait_for task_status_is a spoiled STOPPED
+remove_container a spoiled
+assert_contains "$(cat "$I/manifest.json")" '"mac"'
+rm -rf "$PRISTINE" && cp -a "$I" "$PRISTINE"
+starts_fresh forged-with-every-digest "its MAC does not verify" hostile "file forged x"
+rm -rf "$I" && cp -a "$PRISTINE" "$I"
+signed_saved=$(last_count "$E2E_TMP/signed.log")
+run_container a spoiled "${OPT_IN[@]}" --log "$E2E_TMP/signed.2.log" -- /bin/counter /count
+wait_for count_at_least "$E2E_TMP/signed.2.log" $((signed_saved + 2))
+assert_eq "$((signed_saved + 1))" "$(first_count "$E2E_TMP/signed.2.log")" "a signed image restores where it stopped"
+assert_contains "$(tail -n 30 "$(tardis_log a)")" "restored from"
+remove_container a spoiled
+rm -f "$KEY"
+
 # ---------------------------------------------------------------------------------------
 # 5. Checkpoints that fail: the container keeps running and the previous image stays.
 log "--- failing checkpoints"
