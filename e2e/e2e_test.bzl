@@ -1,7 +1,8 @@
 """e2e_test(name): an end-to-end test, `<name>.sh`, on the harness in lib.sh.
 
 e2e_test(name, script = "x_test", stack = "sid") runs x_test.sh on one of
-scripts/stacks.sh's newer container stacks (lib.sh's E2E_STACK).
+scripts/stacks.sh's newer container stacks (lib.sh's E2E_STACK). `env` adds to the
+script's environment; `manual` keeps it out of `bazel test //...` (run it by name).
 """
 
 E2E_TAGS = [
@@ -12,12 +13,12 @@ E2E_TAGS = [
     "local",
 ]
 
-def e2e_test(name, size = "large", script = None, stack = None):
+def e2e_test(name, size = "large", script = None, stack = None, env = {}, manual = False):
     native.sh_test(
         name = name,
         size = size,
         srcs = [(script or name) + ".sh"],
-        env = {"E2E_STACK": stack} if stack else {},
-        tags = E2E_TAGS,
+        env = dict(env, **({"E2E_STACK": stack} if stack else {})),
+        tags = E2E_TAGS + (["manual"] if manual else []),
         deps = [":lib"],
     )

@@ -14,7 +14,7 @@ PACKAGES=(
   libabsl-dev libre2-dev nlohmann-json3-dev libgtest-dev libgmock-dev libarchive-dev
   libxxhash-dev libacl1-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   # runtime stack and what the tests build images with
-  containerd runc iptables umoci busybox-static criu attr jq curl
+  containerd runc iptables umoci busybox-static criu attr jq curl strace
   ca-certificates
   # the orchestrators the e2e tests drive: Docker (20.10) and, through a small CRI
   # client (e2e/cri/cri.py), containerd's CRI plugin as the kubelet does
