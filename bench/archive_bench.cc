@@ -273,10 +273,10 @@ int main(int argc, char** argv) {
   const auto minimum = [&](const std::string& name) { return *std::min_element(times[name].begin(), times[name].end()); };
   std::printf("\n%d files, %d MiB, %d repetitions; archives: tardis %.1f MiB, tar %.1f MiB\n", o.files, o.mib, o.reps,
               static_cast<double>(FileSize(ours)) / (1 << 20), static_cast<double>(FileSize(theirs)) / (1 << 20));
-  std::printf("%-16s %10s %10s\n", "variant", "median s", "min s");
+  std::printf("%-22s %10s %10s\n", "variant", "median s", "min s");
   for (const char* name : {"tardis pack", "tardis pack signed", "tar -c", "tar -c + fsync", "tardis unpack",
                            "tardis unpack signed", "tar -x"}) {
-    std::printf("%-16s %10.3f %10.3f\n", name, median(name), minimum(name));
+    std::printf("%-22s %10.3f %10.3f\n", name, median(name), minimum(name));
   }
   std::printf("\npack / (tar -c + fsync): %.2f   pack / tar -c: %.2f   unpack / tar -x: %.2f\n",
               median("tardis pack") / median("tar -c + fsync"), median("tardis pack") / median("tar -c"),

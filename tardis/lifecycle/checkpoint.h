@@ -87,9 +87,9 @@ class CheckpointAttempt {
     if (!staging_.empty()) (void)RemoveTree(staging_);
     // A failed thaw clears the journal too: the container goes with its failed call.
     if (!Thaw()) (void)state_.Consume(Flag::kPausedByTardis);
-    if (lock_fd_ >= 0) ::close(lock_fd_);
+    for (const int fd : lock_fds_) ::close(fd);
   }
-  void hold_lock(int fd) { lock_fd_ = fd; }
+  void hold_lock(int fd) { lock_fds_.push_back(fd); }
   void set_staging(std::string staging) { staging_ = std::move(staging); }
   void set_paused_by_us() { paused_by_us_ = true; }
   // CRIU stopped the container: there is nothing left to thaw.
@@ -126,7 +126,7 @@ class CheckpointAttempt {
   ContainerState& state_;
   std::string staging_;
   bool paused_by_us_ = false;
-  int lock_fd_ = -1;
+  std::vector<int> lock_fds_;
 };
 
 }  // namespace checkpoint_internal
@@ -212,6 +212,17 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   // periodic checkpoints) need one again.
   EnsureListenerRunning(node);
   CheckpointAttempt attempt(node, call, state);
+  if (!periodic) {
+    // A periodic checkpoint in flight ends with containerd's resume, after its handler
+    // let go of the checkpoint lock: wait for all of it, so that this checkpoint decides
+    // how to freeze the container once nobody else will thaw it.
+    absl::StatusOr<int> quiet = state.LockAgainstPeriodic(node.config.criu_timeout_ms);
+    if (quiet.ok()) {
+      attempt.hold_lock(*quiet);
+    } else {
+      node.log.Warning(who, ": checkpoint: ", quiet.status().message(), "; going on without waiting for it");
+    }
+  }
   absl::StatusOr<int> lock = state.LockForCheckpoint();
   if (!lock.ok()) return give_up("locking the container's state", lock.status());
   attempt.hold_lock(*lock);

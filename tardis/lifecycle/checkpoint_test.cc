@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -167,6 +168,33 @@ TEST_F(CheckpointTest, TheJournaledPauseIsOnlyTheirsWhileACheckpointRuns) {
   ::close(*held);
   second.join();
   EXPECT_EQ(RuncCommands().front(), "resume");
+}
+
+// tardis-listen holds the periodic lock across a periodic checkpoint's ctr call, whose
+// containerd resume comes after its handler: a final checkpoint starts only once it is
+// let go (and, past criu_timeout_ms, goes on anyway, saying so).
+TEST_F(CheckpointTest, AFinalCheckpointWaitsForAPeriodicOneInFlight) {
+  Enroll("c1", "job1");
+  absl::StatusOr<int> periodic = state_->For("default", "c1").LockAgainstPeriodic(0);
+  ASSERT_TRUE(periodic.ok()) << periodic.status();
+  std::optional<Outcome> outcome;
+  std::thread final_checkpoint([&] { outcome = HandleCheckpoint(*node_, CheckpointCall("c1", Path("callers"))); });
+  ::usleep(300000);
+  EXPECT_EQ(RuncCommands(), std::vector<std::string>{}) << "it waits, touching nothing";
+  ::close(*periodic);
+  final_checkpoint.join();
+  ASSERT_TRUE(outcome && !outcome->pass_through()) << LogText();
+  EXPECT_EQ(outcome->exit_code(), 0) << LogText();
+  EXPECT_TRUE(Published("job1"));
+
+  Enroll("c2", "job2");
+  periodic = state_->For("default", "c2").LockAgainstPeriodic(0);
+  ASSERT_TRUE(periodic.ok());
+  config_.criu_timeout_ms = 200;
+  EXPECT_EQ(HandleCheckpoint(*node_, CheckpointCall("c2", Path("callers"))).exit_code(), 0) << LogText();
+  EXPECT_TRUE(absl::StrContains(LogText(), "a periodic checkpoint of the container is in flight; going on"))
+      << LogText();
+  ::close(*periodic);
 }
 
 TEST_F(CheckpointTest, APausedContainerIsSavedUnderItsIdentityAndContainerdGetsANote) {

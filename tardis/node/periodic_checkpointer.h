@@ -13,6 +13,8 @@
 #ifndef TARDIS_NODE_PERIODIC_CHECKPOINTER_H_
 #define TARDIS_NODE_PERIODIC_CHECKPOINTER_H_
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -122,12 +124,21 @@ class PeriodicCheckpointer {
 
   void CheckpointOne(const periodic::ContainerKey& key) {
     const std::string who = absl::StrCat(key.ns, "/", key.id);
+    // Held across the whole ctr call (state_store.h, LockAgainstPeriodic): a final
+    // checkpoint at work now means this one waits for the next interval.
+    const absl::StatusOr<int> held = StateStore(config_.state_dir).For(key.ns, key.id).LockAgainstPeriodic(0);
+    if (!held.ok()) {
+      log_.Info(who, ": periodic checkpoint skipped: ", held.status().message());
+      Report(key);
+      return;
+    }
     const std::string scratch = periodic::ScratchPathFor(config_.state_dir, key.ns, key.id, NowUnixNanos());
     (void)MakeDirectories(periodic::ScratchDir(config_.state_dir), 0700);
     log_.Info(who, ": periodic checkpoint");
     const int64_t started = MonotonicNanos();
     const CommandResult result = ctr_(key.ns, {"tasks", "checkpoint", "--image-path", scratch, key.id});
     const int64_t took_ms = (MonotonicNanos() - started) / 1000000;
+    ::close(*held);
     (void)RemoveTree(scratch);  // the handler writes nothing there; runc might have
     if (result.ok()) {
       log_.Info(who, ": periodic checkpoint done in ", took_ms, " ms");
@@ -135,6 +146,11 @@ class PeriodicCheckpointer {
       log_.Warning(who, ": periodic checkpoint failed after ", took_ms, " ms: ", result.Why(),
                    "; the job goes on with its previous image, and is tried again at its next interval");
     }
+    Report(key);
+  }
+
+  // The checkpoint of `key` ended (or was skipped): the loop schedules its next.
+  void Report(const periodic::ContainerKey& key) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       finished_.push_back({key, MonotonicNanos() / 1000000});

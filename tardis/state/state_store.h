@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <optional>
@@ -168,17 +169,17 @@ class ContainerState {
   // other checkpoint of the container is running. -1 and an error when it cannot be had.
   // With `wait` false, a checkpoint at work means Unavailable at once.
   absl::StatusOr<int> LockForCheckpoint(bool wait = true) const {
-    const std::string path = Path("checkpoint.lock");
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-    while (::flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      if (error == EWOULDBLOCK) return absl::UnavailableError("a checkpoint of the container is at work");
-      return ErrnoStatus(error, absl::StrCat("lock ", path));
-    }
-    return fd;
+    return LockFile("checkpoint.lock", wait ? -1 : 0, "a checkpoint of the container is at work");
+  }
+
+  // Held (<dir>/periodic.lock) by tardis-listen across a periodic checkpoint's whole ctr
+  // call, containerd's pause and resume around the handler included, and taken by a
+  // final checkpoint before its checkpoint lock: containerd's resume of a periodic
+  // checkpoint comes after that handler let go of the checkpoint lock, and must not thaw
+  // the container under a final checkpoint. Waits up to `wait_ms` (0: not at all); then
+  // Unavailable.
+  absl::StatusOr<int> LockAgainstPeriodic(int64_t wait_ms) const {
+    return LockFile("periodic.lock", wait_ms, "a periodic checkpoint of the container is in flight");
   }
 
   // A scratch directory of this container's own (restore logs).
@@ -207,6 +208,29 @@ class ContainerState {
         return "paused-by-tardis";
     }
     return "unknown-flag";
+  }
+  // An exclusive flock on <dir>/<name>, as an open descriptor (closing it lets go):
+  // waiting for ever (wait_ms < 0), not at all (0), or up to wait_ms.
+  absl::StatusOr<int> LockFile(absl::string_view name, int64_t wait_ms, absl::string_view busy) const {
+    const std::string path = Path(name);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
+    struct timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const int64_t deadline_ms = now.tv_sec * 1000 + now.tv_nsec / 1000000 + std::max<int64_t>(wait_ms, 0);
+    while (::flock(fd, wait_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      if (error == EWOULDBLOCK && now.tv_sec * 1000 + now.tv_nsec / 1000000 < deadline_ms) {
+        ::usleep(10000);
+        continue;
+      }
+      ::close(fd);
+      if (error == EWOULDBLOCK) return absl::UnavailableError(std::string(busy));
+      return ErrnoStatus(error, absl::StrCat("lock ", path));
+    }
+    return fd;
   }
   absl::Status NotOptedIn() const {
     return absl::NotFoundError(absl::StrCat(ns_, "/", id_, " is not an opted-in container"));

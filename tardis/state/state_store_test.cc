@@ -54,6 +54,22 @@ TEST_F(StateStoreTest, AnExitReachesOnlyTheIncarnationWhoseRecordWasAccepted) {
   EXPECT_FALSE(state.Exit());
 }
 
+TEST_F(StateStoreTest, ThePeriodicLockIsOneHoldersAndWaitsAreBounded) {
+  ContainerState state = store_.For("default", "c1");
+  ASSERT_TRUE(state.Record({"/ckpt/default/job1", "", "/b/c1", 1, "job1", "/b/c1/rootfs"}).ok());
+  absl::StatusOr<int> held = state.LockAgainstPeriodic(0);
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_TRUE(absl::IsUnavailable(state.LockAgainstPeriodic(0).status()));
+  EXPECT_TRUE(absl::IsUnavailable(state.LockAgainstPeriodic(50).status())) << "a bounded wait gives up";
+  absl::StatusOr<int> checkpoint = state.LockForCheckpoint(false);
+  EXPECT_TRUE(checkpoint.ok()) << "the two locks are independent";
+  if (checkpoint.ok()) ::close(*checkpoint);
+  ::close(*held);
+  held = state.LockAgainstPeriodic(50);
+  EXPECT_TRUE(held.ok()) << held.status();
+  if (held.ok()) ::close(*held);
+}
+
 TEST_F(StateStoreTest, RecordFlagsExitForget) {
   ContainerState state = store_.For("default", "c1");
   const ContainerRecord record{"/ckpt/default/job1", "/nfs/work/default/job1", "/b/c1", 42, "job1", "/b/c1/rootfs"};
