@@ -14,7 +14,11 @@
 #     - the image is untouched (a restore only reads it);
 #     - nothing of the killed restore stays mounted once its container is removed;
 #     - the next `ctr run` of the job restores it: its count continues from the image.
-# CRASH_SYSCALLS names the syscalls swept for checkpoints and for restores; CI samples
+# Then runc and CRIU themselves: the real runc runs under `strace -f` for one checkpoint
+# or restore, which kills whichever of runc and CRIU first enters its Nth write (N
+# sampled up to CRASH_RUNC_WRITES); the same checks follow (a checkpoint's job keeps
+# running, or stopped with a newer image; a restore's job restores at its next try).
+# CRASH_*_SYSCALLS name the syscalls swept for checkpoints and for restores; CI samples
 # the ones that move images and files into place (rename: the journal, the manifest,
 # the publish; renameat2: the unpack's move-in; mkdir: staging and the unpack's stage),
 # and //e2e:crash_syscall_sweep_test sweeps more.
@@ -26,6 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CHECKPOINT_SYSCALLS=${CRASH_CHECKPOINT_SYSCALLS:-rename mkdir}
 RESTORE_SYSCALLS=${CRASH_RESTORE_SYSCALLS:-renameat2 rename mkdir}
 MAX_N=${CRASH_MAX_N:-40}  # a syscall made more often than this is sampled up to here
+RUNC_WRITES=${CRASH_RUNC_WRITES:-1 10 100 1000}
 
 begin_test
 require_tool strace jq
@@ -50,8 +55,27 @@ fi
 exec "$(e2e_binary tardis-runc)" "\$@"
 WRAP
 chmod +x "$WRAPPER"
+# The same for the real runc (and the CRIU it runs), named by $CTL/runc-command and
+# $CTL/runc-spec; its exit status is noted in $CTL/runc-status.
+RUNC_WRAPPER=$E2E_TMP/runc-injected
+cat >"$RUNC_WRAPPER" <<WRAP
+#!/bin/sh
+if [ -s "$CTL/runc-spec" ] && [ -s "$CTL/runc-command" ]; then
+  case " \$* " in
+    *" \$(cat "$CTL/runc-command") "*)
+      spec=\$(cat "$CTL/runc-spec")
+      rm -f "$CTL/runc-spec"
+      strace -f -qq -o /dev/null -e trace="\${spec%%:*}" -e inject="\$spec" -- "$REAL_RUNC" "\$@"
+      code=\$?
+      echo "\$code" >"$CTL/runc-status"
+      exit "\$code" ;;
+  esac
+fi
+exec "$REAL_RUNC" "\$@"
+WRAP
+chmod +x "$RUNC_WRAPPER"
 
-CONFIG=$(write_tardis_config a)
+CONFIG=$(write_tardis_config a "real_runc=$RUNC_WRAPPER")
 start_containerd a --tardis-config "$CONFIG"
 build_busybox_image a
 IMAGE=$E2E_TMP/checkpoints/$E2E_NAMESPACE/job
@@ -180,6 +204,61 @@ for syscall in $RESTORE_SYSCALLS; do
     remove_container a job
   done
 done
+# runc and CRIU killed: first while they checkpoint the running job, then while they
+# restore it.
+arm_runc() { rm -f "$CTL/runc-status"; echo "$1" >"$CTL/runc-command"; echo "write:signal=KILL:when=$2" >"$CTL/runc-spec"; }
+runc_status() { cat "$CTL/runc-status" 2>/dev/null || echo none; }
+new_log
+run_job "$LOG"
+wait_for count_at_least "$LOG" 2
+for n in $RUNC_WRITES; do
+  [[ $(task_status a job) == RUNNING ]] || break
+  read -r _ before <<<"$(image_state)"
+  pid=$(task_pid a job)
+  arm_runc checkpoint "$n"
+  run ctr_ a tasks checkpoint --exit job
+  trials=$((trials + 1))
+  if [[ $(runc_status) == 0 ]]; then  # not reached: the job was checkpointed and stopped
+    log "checkpoint: runc and CRIU made fewer than $n writes each"
+    wait_for task_status_is a job STOPPED
+    read -r valid created <<<"$(image_state)"
+    ((created > before)) || fail "the checkpoint that ran to its end published nothing"
+    break
+  fi
+  log "checkpoint: runc or CRIU killed entering write #$n (runc exit $(runc_status))"
+  wait_for not_paused
+  read -r valid created <<<"$(image_state)"
+  assert_eq true "$valid" "the image after runc or CRIU was killed at write #$n"
+  assert_eq "$before" "$created" "the image after runc or CRIU was killed at write #$n"
+  assert_eq RUNNING "$(task_status a job)" "the job after runc or CRIU was killed at write #$n"
+  counting "$LOG"
+  assert_eq "$pid" "$(task_pid a job)" "the job's process after runc or CRIU was killed at write #$n"
+done
+[[ $(task_status a job) != RUNNING ]] || checkpoint_job
+remove_container a job
+for n in $RUNC_WRITES; do
+  saved=$(image_created)
+  arm_runc restore "$n"
+  new_log
+  run run_job "$LOG"
+  trials=$((trials + 1))
+  if [[ $(runc_status) == 0 ]]; then
+    log "restore: runc and CRIU made fewer than $n writes each"
+    remove_container a job
+    break
+  fi
+  log "restore: runc or CRIU killed entering write #$n (runc exit $(runc_status))"
+  remove_container a job
+  assert_eq 0 "$(grep -c -e "/job/criu-root" -e ".criu.cgyard" /proc/self/mountinfo || true)" \
+    "mounts left by a restore whose runc or CRIU was killed at write #$n"
+  new_log
+  run_job "$LOG"
+  wait_for count_at_least "$LOG" 2
+  (($(first_count "$LOG") > 1)) || fail "the job started afresh after runc or CRIU was killed at write #$n"
+  assert_eq "$saved" "$(image_created)" "restoring changed the image"
+  remove_container a job
+done
+rm -f "$CTL/runc-command"
 log "$trials trials"
 rm -f "$CTL/command"
 

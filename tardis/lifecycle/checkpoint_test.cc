@@ -26,15 +26,6 @@ using testing::HandlerFixture;
 
 class CheckpointTest : public HandlerFixture {
  protected:
-  // An opted-in container of job `identity`, created fresh (no image yet), rootfs mounted.
-  void Enroll(const std::string& id, const std::string& identity, absl::string_view ns = "default") {
-    WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=" + identity});
-    ASSERT_TRUE(HandleCreate(*node_, CreateCall(id, ns)).pass_through());
-    ASSERT_TRUE(state_->For(std::string(ns), id).Recorded()) << LogText();
-    if (!rootfs_) MountRootfs();
-    ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/count"), "42\n").ok() ||
-                archive::testing::AppendToFile(Path("upper/count"), "").ok());
-  }
   runc::Invocation CheckpointCall(const std::string& id, const std::string& image_path,
                                   absl::string_view ns = "default") const {
     return Call({"checkpoint", "--image-path", image_path, "--work-path", Path("criu-work"), "--leave-running",

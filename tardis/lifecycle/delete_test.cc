@@ -27,11 +27,7 @@ class DeleteTest : public HandlerFixture {
   void SetUp() override {
     HandlerFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=job1"});
-    ASSERT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
-    ASSERT_TRUE(state_->For("default", "c1").Recorded()) << LogText();
-    MountRootfs();
-    ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/count"), "42\n").ok());
+    Enroll("c1", "job1");
   }
 
   // What runc restore does for CRIU: the rootfs bind-mounted at <root>/<id>/criu-root.

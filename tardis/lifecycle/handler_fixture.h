@@ -36,6 +36,7 @@
 #include "tardis/container/leftover_mounts.h"
 #include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
+#include "tardis/lifecycle/create.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/log/logger.h"
 #include "tardis/runc/classify.h"
@@ -140,6 +141,17 @@ class HandlerFixture : public ::testing::Test {
         OverlayMount::Mount(Path("lower"), Path("upper"), Path("work"), Path("bundle/rootfs"));
     ASSERT_TRUE(mounted.ok()) << mounted.status();
     rootfs_ = *std::move(mounted);
+  }
+
+  // An opted-in container of job `identity`, created fresh (no image yet), rootfs mounted,
+  // a file in its upperdir.
+  void Enroll(const std::string& id, const std::string& identity, absl::string_view ns = "default") {
+    WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=" + identity});
+    ASSERT_TRUE(HandleCreate(*node_, CreateCall(id, ns)).pass_through());
+    ASSERT_TRUE(state_->For(std::string(ns), id).Recorded()) << LogText();
+    if (!rootfs_) MountRootfs();
+    ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/count"), "42\n").ok() ||
+                archive::testing::AppendToFile(Path("upper/count"), "").ok());
   }
 
   // A valid image of `identity`, made as a checkpoint makes one, holding `files`

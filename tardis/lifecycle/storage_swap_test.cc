@@ -28,11 +28,7 @@ class StorageSwapTest : public HandlerFixture {
   void SetUp() override {
     HandlerFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=job1"});
-    ASSERT_TRUE(HandleCreate(*node_, CreateCall("c1")).pass_through());
-    ASSERT_TRUE(state_->For("default", "c1").Recorded()) << LogText();
-    MountRootfs();
-    ASSERT_TRUE(archive::testing::WriteNewFile(Path("upper/count"), "42\n").ok());
+    Enroll("c1", "job1");
     // The victim: a directory outside the allowed root (ckpt) that looks like the store.
     ASSERT_TRUE(MakeDirectories(Path("victim/job1"), 0755).ok());
     ASSERT_TRUE(archive::testing::WriteNewFile(Path("victim/job1/precious"), "keep me\n").ok());
