@@ -199,17 +199,21 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (placed->displaced_any()) node.log.Info(who, ": the upperdir's files were displaced by the image's");
 
   absl::StatusOr<int> code = RunRunc(node, *restore);
-  if (code.ok() && *code == 0) {
-    if (absl::Status skip = state.Set(Flag::kSkipStart); !skip.ok()) {
-      node.log.Error(who, ": restored, but could not remember to skip start: ", skip.message());
-    }
+  // The restored container runs already; containerd's start must not reach runc, which
+  // refuses to start a running container (the front-end sends a start without this
+  // flag straight to runc). Without the flag, the restore is undone below and the
+  // container created fresh: its image stays for the next time.
+  absl::Status skip = absl::OkStatus();
+  if (code.ok() && *code == 0) skip = state.Set(Flag::kSkipStart);
+  if (code.ok() && *code == 0 && skip.ok()) {
     if (absl::Status dropped = placed->Keep(); !dropped.ok()) {
       node.log.Warning(who, ": removing the displaced files: ", dropped.message());
     }
     node.log.Info(who, ": restored from ", shown_image, " (made by ", manifest->ns, "/", manifest->container_id, ")");
     return Outcome::Exit(0);
   }
-  // runc may leave a half-made container behind; create needs the name free. A runc
+  // runc may leave a half-made container behind (or a whole one, undone for want of its
+  // flag); create needs the name free. A runc
   // that died mid-restore leaves the rootfs bind-mounted in runc's directory of it,
   // which the delete would empty.
   DetachRestoreLeftovers(node, call, state);
@@ -217,6 +221,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (absl::Status rolled_back = placed->TakeOut(); !rolled_back.ok()) {
     node.log.Error(who, ": rolling back the saved files: ", rolled_back.message());
   }
+  if (!skip.ok()) return create_fresh("restored, but its start could not be marked to skip; undone", skip);
   return create_fresh("runc restore",
                       code.ok() ? absl::InternalError(absl::StrCat("exit status ", *code)) : code.status());
 }

@@ -127,6 +127,25 @@ TEST_F(CreateTest, RestoresAJobUnderANewContainerId) {
   EXPECT_TRUE(absl::StrContains(LogText(), "made by default/earlier")) << LogText();
 }
 
+// The restore worked but its skip-start flag cannot be written (the state dir went
+// read-only): containerd's start would go to runc, which refuses a running container, so
+// the restore is undone and the container created fresh, its image kept.
+TEST_F(CreateTest, ARestoreWhoseStartCannotBeSkippedIsUndone) {
+  WriteSpec({"TARDIS_ENABLE=1", "TARDIS_CHECKPOINT_ID=job1"});
+  MakeImage("job1", {{"count", "17\n"}});
+  MountRootfs();
+  absl::StatusOr<Tree> before = Snapshot(Path("upper"));
+  ASSERT_TRUE(before.ok());
+  ::setenv("FAKE_RUNC_RESTORE_RO", Path("state/containers/default/new-id").c_str(), 1);
+  const Outcome outcome = HandleCreate(*node_, CreateCall("new-id"));
+  ::unsetenv("FAKE_RUNC_RESTORE_RO");
+  EXPECT_TRUE(outcome.pass_through()) << LogText();
+  EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
+  ExpectUpperdirAsBefore(*before);
+  EXPECT_TRUE(absl::StrContains(LogText(), "restored, but its start could not be marked to skip; undone")) << LogText();
+  EXPECT_TRUE(FindImage(ImageDir("job1"))) << "the image stays for the next time";
+}
+
 // Docker's `docker start` of the same container: the writable layer holds files.
 TEST_F(CreateTest, RestoresIntoAnUpperdirThatHoldsFilesReplacingThem) {
   WriteSpec({"TARDIS_ENABLE=1"});

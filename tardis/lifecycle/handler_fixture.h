@@ -9,6 +9,7 @@
 //                              <root>/<id>/criu-root, as a runc killed mid-restore does
 //   FAKE_RUNC_RESTORE_HANGS=1, FAKE_RUNC_CHECKPOINT_HANGS=1  that command never ends
 //                              (its CRIU died)
+//   FAKE_RUNC_RESTORE_RO=DIR   a restore leaves DIR read-only (a bind mount over it)
 // A checkpoint writes a dump.log that ends with CRIU's success line into --image-path;
 // a delete of a container without <root>/<id>/state.json removes <root>/<id>
 // recursively, across mounts, as runc does.
@@ -67,7 +68,9 @@ case $command in
   state) printf '{"status": "%s"}\n' "${FAKE_RUNC_STATUS:-running}" ;;
   checkpoint) [ -n "$FAKE_RUNC_CHECKPOINT_HANGS" ] && exec sleep 1000
               [ -n "$image" ] && mkdir -p "$image" && echo "(00.1) Dumping finished successfully" >"$image/dump.log" ;;
-  restore) if [ -n "$FAKE_RUNC_RESTORE_CRIU_ROOT" ]; then
+  restore) [ -n "$FAKE_RUNC_RESTORE_RO" ] && mount --bind "$FAKE_RUNC_RESTORE_RO" "$FAKE_RUNC_RESTORE_RO" &&
+             mount -o remount,bind,ro "$FAKE_RUNC_RESTORE_RO"
+           if [ -n "$FAKE_RUNC_RESTORE_CRIU_ROOT" ]; then
              mkdir -p "$root/$word/criu-root" && mount --bind "$bundle/rootfs" "$root/$word/criu-root"
            fi
            [ -n "$FAKE_RUNC_RESTORE_HANGS" ] && exec sleep 1000 ;;
@@ -106,6 +109,7 @@ class HandlerFixture : public ::testing::Test {
     ::unsetenv("FAKE_RUNC_STATUS");
     ::unsetenv("FAKE_RUNC_RESTORE_CRIU_ROOT");
     ::unsetenv("FAKE_RUNC_RESTORE_HANGS");
+    ::unsetenv("FAKE_RUNC_RESTORE_RO");
     ::unsetenv("FAKE_RUNC_CHECKPOINT_HANGS");
     absl::StatusOr<RealRunc> runc = RealRunc::Find(config_.real_runc);
     ASSERT_TRUE(runc.ok()) << runc.status();
