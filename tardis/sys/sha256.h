@@ -19,10 +19,18 @@ namespace tardis {
 
 inline constexpr size_t kSha256HexSize = 64;
 
+// libcrypto without the host's openssl.cnf: these two primitives need nothing from it,
+// and a node's crypto policy (providers to load dynamically into a static binary) must
+// not decide whether images verify. Once per process, before the first use.
+inline void InitCrypto() {
+  static const bool done = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+  (void)done;
+}
+
 // A running SHA-256, fed as the bytes go by.
 class Sha256 {
  public:
-  Sha256() : context_(EVP_MD_CTX_new()) {
+  Sha256() : context_((InitCrypto(), EVP_MD_CTX_new())) {
     if (context_ != nullptr && EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) context_.reset();
   }
 
@@ -55,6 +63,7 @@ class Sha256 {
 
 // Lowercase hex of HMAC-SHA256(key, data); "" if libcrypto failed.
 inline std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
+  InitCrypto();
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
