@@ -102,6 +102,15 @@ image_created() {
   done
   echo none
 }
+# checkpointed_since BEFORE: a final checkpoint that ran to its end stopped the job and
+# published a valid image newer than BEFORE.
+checkpointed_since() {
+  local valid created
+  wait_for task_status_is a job STOPPED
+  read -r valid created <<<"$(image_state)"
+  assert_eq true "$valid" "the image of the checkpoint that ran to its end"
+  ((created > $1)) || fail "the checkpoint that ran to its end published nothing"
+}
 not_paused() { [[ $(task_status a job) != PAUSED && ! -e $STATE/containers/$E2E_NAMESPACE/job/paused-by-tardis ]]; }
 counting() { local n; n=$(last_count "$1"); wait_for count_at_least "$1" $((n + 3)); }
 # checkpoint_job: a final checkpoint, run to its end; the job stops with a newer image.
@@ -145,10 +154,7 @@ for syscall in $CHECKPOINT_SYSCALLS; do
     if ! killed; then
       # (ctr's status is not Tardis's: see checkpoint_job.)
       log "checkpoint: $syscall made $((n - 1)) times; swept"
-      wait_for task_status_is a job STOPPED
-      read -r valid created <<<"$(image_state)"
-      assert_eq true "$valid" "the image of the checkpoint that ran to its end"
-      ((created > before)) || fail "the checkpoint that ran to its end published nothing"
+      checkpointed_since "$before"
       break
     fi
     log "checkpoint killed entering $syscall #$n"
@@ -220,9 +226,7 @@ for n in $RUNC_WRITES; do
   trials=$((trials + 1))
   if [[ $(runc_status) == 0 ]]; then  # not reached: the job was checkpointed and stopped
     log "checkpoint: runc and CRIU made fewer than $n writes each"
-    wait_for task_status_is a job STOPPED
-    read -r valid created <<<"$(image_state)"
-    ((created > before)) || fail "the checkpoint that ran to its end published nothing"
+    checkpointed_since "$before"
     break
   fi
   log "checkpoint: runc or CRIU killed entering write #$n (runc exit $(runc_status))"
