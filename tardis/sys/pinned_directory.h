@@ -5,6 +5,8 @@
 // and made anew under the same id) changes nothing for paths below path(): the kernel
 // starts their lookup at the open directory. Only the components after it are looked
 // up by name, so code below still opens its last component without following symlinks.
+// A child process is given the same path, with the descriptor made inheritable
+// (ForChildren).
 #ifndef TARDIS_SYS_PINNED_DIRECTORY_H_
 #define TARDIS_SYS_PINNED_DIRECTORY_H_
 
@@ -16,6 +18,7 @@
 
 #include <absl/status/statusor.h>
 #include <absl/strings/match.h>
+#include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/string_view.h>
 
@@ -41,13 +44,22 @@ class PinnedDirectory {
   // The directory, for this process's own path-based calls.
   std::string path() const { return absl::StrCat("/proc/self/fd/", fd_.get()); }
 
-  // `path` (path() or below it) as another process started by this one (runc, CRIU)
-  // names it: valid while this process lives and keeps the descriptor, as it does until
-  // it has waited for the child. Any other path is returned unchanged.
+  // `path` (path() of a PinnedDirectory, or below it) for a process this one starts
+  // (runc, and the CRIU it runs): the descriptor it names is made inheritable, so the
+  // child resolves /proc/self/fd/N in its own descriptor table, to the same directory,
+  // for as long as it runs. (A path through this process's pid would stop resolving, or
+  // come to name another process's descriptor, once a handler killed mid-checkpoint is
+  // gone while runc finishes.) The descriptor closes with its PinnedDirectory, before
+  // this process execs anything. Any other path is returned unchanged.
   static std::string ForChildren(const std::string& path) {
-    constexpr absl::string_view kSelf = "/proc/self/";
-    if (!absl::StartsWith(path, kSelf)) return path;
-    return absl::StrCat("/proc/", ::getpid(), "/", absl::string_view(path).substr(kSelf.size()));
+    constexpr absl::string_view kPrefix = "/proc/self/fd/";
+    absl::string_view rest = path;
+    if (!absl::ConsumePrefix(&rest, kPrefix)) return path;
+    int fd = 0;
+    if (!absl::SimpleAtoi(rest.substr(0, rest.find('/')), &fd) || fd < 0) return path;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) (void)::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    return path;
   }
 
  private:

@@ -9,6 +9,7 @@
 
 #include "tardis/sys/exec.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/pinned_directory.h"
 #include "tardis/sys/file_digest.h"
 #include "tardis/sys/process_start.h"
 #include "tardis/sys/sha256.h"
@@ -18,6 +19,32 @@ namespace tardis {
 namespace {
 
 std::string Temp(const std::string& name) { return absl::StrCat(::testing::TempDir(), "/", name); }
+
+// A pinned directory stays the one opened when its name is swapped, and a child process
+// reaches it through its own descriptor table.
+TEST(PinnedDirectoryTest, PathsBelowItSurviveASwapAndChildrenInheritIt) {
+  const std::string top = absl::StrCat(::testing::TempDir(), "/pinned-", ::getpid());
+  ASSERT_TRUE(MakeDirectories(top + "/dir", 0755).ok());
+  ASSERT_TRUE(WriteFileAtomically(top + "/dir/file", "mine", 0644).ok());
+  absl::StatusOr<PinnedDirectory> pinned = PinnedDirectory::Open(top + "/dir");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_EQ(::rename((top + "/dir").c_str(), (top + "/moved").c_str()), 0);
+  ASSERT_TRUE(MakeDirectories(top + "/elsewhere", 0755).ok());
+  ASSERT_EQ(::symlink("elsewhere", (top + "/dir").c_str()), 0);
+  EXPECT_EQ(ReadSmallFile(pinned->path() + "/file", 64).value_or(""), "mine");
+  EXPECT_FALSE(PinnedDirectory::Open(top + "/dir").ok()) << "a symlink is not opened as the directory";
+
+  EXPECT_TRUE(::fcntl(pinned->fd(), F_GETFD) & FD_CLOEXEC);
+  const std::string for_child = PinnedDirectory::ForChildren(pinned->path() + "/file");
+  EXPECT_EQ(for_child, pinned->path() + "/file");
+  EXPECT_FALSE(::fcntl(pinned->fd(), F_GETFD) & FD_CLOEXEC);
+  RunOptions capture;
+  capture.capture_stdout = true;
+  absl::StatusOr<RunResult> child = RunProgram("/bin/cat", {for_child}, capture);
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ(child->stdout_text, "mine");
+  EXPECT_EQ(PinnedDirectory::ForChildren("/var/lib/x"), "/var/lib/x");
+}
 
 // FIPS 180-2 and RFC 4231 vectors: libcrypto is linked and called as meant.
 TEST(Sha256Test, KnownAnswers) {
