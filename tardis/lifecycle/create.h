@@ -156,21 +156,16 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   }
 
   // 3. Restore from a valid image of its identity, if there is one: read through the
-  // image directory held open (the storage is others' to change meanwhile).
-  absl::StatusOr<container::RecordedDir> image_dir =
-      container::PinRecordedDir(record.image_dir, node.config.AllowedRoots(), /*create=*/false);
-  if (!image_dir.ok()) {
-    node.log.Error(who, ": ", image_dir.status().message(), "; creating fresh");
-    return Outcome::PassThrough();
-  }
-  const std::optional<std::string> found = FindImage(image_dir->path());
+  // directories enrollment confined, held open (the storage is others' to change).
+  const container::RecordedDir& image_dir = enrolled->image_dir;
+  const std::optional<std::string> found = FindImage(image_dir.path());
   absl::StatusOr<PinnedDirectory> pinned_image =
       found ? PinnedDirectory::Open(*found) : absl::NotFoundError("no image");
   if (!pinned_image.ok()) {
     node.log.Info(who, ": no image in ", record.image_dir, "; creating fresh");
     return Outcome::PassThrough();
   }
-  const std::string shown_image = image_dir->Shown(*found);
+  const std::string shown_image = image_dir.Shown(*found);
   const std::string image = pinned_image->path();
   const ImageKey key = LoadImageKey(node.config.image_key_file);
   absl::StatusOr<Manifest> manifest = JudgeImage(
@@ -203,9 +198,9 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   // refuses to start a running container (the front-end sends a start without this
   // flag straight to runc). Without the flag, the restore is undone below and the
   // container created fresh: its image stays for the next time.
-  absl::Status skip = absl::OkStatus();
-  if (code.ok() && *code == 0) skip = state.Set(Flag::kSkipStart);
-  if (code.ok() && *code == 0 && skip.ok()) {
+  const bool restored = code.ok() && *code == 0;
+  const absl::Status skip = restored ? state.Set(Flag::kSkipStart) : absl::OkStatus();
+  if (restored && skip.ok()) {
     if (absl::Status dropped = placed->Keep(); !dropped.ok()) {
       node.log.Warning(who, ": removing the displaced files: ", dropped.message());
     }
@@ -213,9 +208,8 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     return Outcome::Exit(0);
   }
   // runc may leave a half-made container behind (or a whole one, undone for want of its
-  // flag); create needs the name free. A runc
-  // that died mid-restore leaves the rootfs bind-mounted in runc's directory of it,
-  // which the delete would empty.
+  // flag); create needs the name free. A runc that died mid-restore leaves the rootfs
+  // bind-mounted in runc's directory of it, which the delete would empty.
   DetachRestoreLeftovers(node, call, state);
   (void)QueryRunc(node, call, {"delete", "--force", call.id()});
   if (absl::Status rolled_back = placed->TakeOut(); !rolled_back.ok()) {

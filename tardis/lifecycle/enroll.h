@@ -29,6 +29,7 @@
 #include "tardis/container/image_location.h"
 #include "tardis/container/mountinfo.h"
 #include "tardis/container/opt_in.h"
+#include "tardis/container/recorded_dir.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/handler.h"
@@ -42,6 +43,9 @@ namespace tardis {
 struct Enrollment {
   container::ContainerSettings settings;
   ContainerRecord record;
+  // record.image_dir, through the parent directory just confined (container/
+  // recorded_dir.h): a restore reads the image from there.
+  container::RecordedDir image_dir;
 };
 
 // `bundle`: resolved; `config_json`: its config.json's text.
@@ -79,14 +83,14 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
   const std::vector<std::string> roots = node.config.AllowedRoots();
   // The image itself may not exist yet; the directory that will hold it must be inside
   // an allowed root (and is made now, so that a checkpoint can write there).
-  absl::StatusOr<std::string> image_parent = container::ConfineToAllowedRoots(
+  absl::StatusOr<container::ConfinedDirectory> image_parent = container::OpenConfined(
       location->image_dir.substr(0, location->image_dir.rfind('/')), roots, /*create=*/true);
   if (!image_parent.ok()) return not_opted_in("image location", image_parent.status());
   absl::StatusOr<std::string> rootfs = container::RootfsMountPoint(bundle, settings->root_path);
   if (!rootfs.ok()) return not_opted_in("rootfs", rootfs.status());
   // mountinfo shows resolved mount points (Docker's data-root may be behind a symlink).
   if (char resolved[PATH_MAX]; ::realpath(rootfs->c_str(), resolved) != nullptr) *rootfs = resolved;
-  ContainerRecord record{absl::StrCat(*image_parent, "/", identity->name), "", bundle, NowUnixNanos(),
+  ContainerRecord record{absl::StrCat(image_parent->real, "/", identity->name), "", bundle, NowUnixNanos(),
                          identity->name, *rootfs};
   if (!location->work_dir.empty()) {
     absl::StatusOr<std::string> work_dir =
@@ -122,7 +126,8 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
                     ? absl::StrCat(", checkpointed every ", record.checkpoint_interval_ms, " ms")
                     : "");
   EnsureListenerRunning(node);
-  return Enrollment{*std::move(settings), std::move(record)};
+  return Enrollment{*std::move(settings), std::move(record),
+                    container::RecordedDir(*std::move(image_parent), identity->name)};
 }
 
 }  // namespace tardis

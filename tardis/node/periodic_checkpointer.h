@@ -128,7 +128,9 @@ class PeriodicCheckpointer {
     // checkpoint at work now means this one waits for the next interval.
     const absl::StatusOr<int> held = StateStore(config_.state_dir).For(key.ns, key.id).LockAgainstPeriodic(0);
     if (!held.ok()) {
-      log_.Info(who, ": periodic checkpoint skipped: ", held.status().message());
+      log_.Info(who, ": periodic checkpoint skipped: ",
+                absl::IsUnavailable(held.status()) ? "a final checkpoint of the container is at work"
+                                                   : held.status().message());
       Report(key);
       return;
     }

@@ -52,8 +52,8 @@ TEST(PeriodicCheckpointerTest, ARoundIsSkippedWhileAFinalCheckpointHoldsTheLock)
   }
   absl::StatusOr<std::string> text = ReadSmallFile(config.log_file, 1 << 20);
   ASSERT_TRUE(text.ok());
-  EXPECT_TRUE(absl::StrContains(*text, "default/c1: periodic checkpoint skipped: a periodic checkpoint of the "
-                                       "container is in flight"))
+  EXPECT_TRUE(absl::StrContains(*text, "default/c1: periodic checkpoint skipped: a final checkpoint of the "
+                                       "container is at work"))
       << *text;
 }
 
