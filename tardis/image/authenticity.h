@@ -16,6 +16,7 @@
 
 #include "tardis/image/manifest.h"
 #include "tardis/sys/sha256.h"
+#include "tardis/sys/stream_hash.h"
 
 namespace tardis {
 
@@ -30,6 +31,8 @@ struct ImageKey {
   std::string problem;  // kUnusable: why, for the log
 
   bool signs() const { return state == State::kUsable; }
+  // Whether files are hashed with SHA-256 too: exactly when the key signs.
+  StreamHash::Sha sha() const { return signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo; }
 };
 
 // The MAC of `manifest` under `key`: over its text with the MAC itself left out.

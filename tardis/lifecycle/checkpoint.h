@@ -286,7 +286,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
     node.log.Error(who, ": checkpoint: ", key.problem, "; the image is written unsigned, and no node with a key "
                    "will restore it");
   }
-  const StreamHash::Sha sha = key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo;
+  const StreamHash::Sha sha = key.sha();
   absl::StatusOr<PackResult> packed = absl::UnknownError("not packed");
   absl::StatusOr<std::vector<ImageFile>> criu_files = absl::UnknownError("not sealed");
   absl::StatusOr<int> code = absl::UnknownError("not waited for");

@@ -168,8 +168,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   const std::string shown_image = image_dir.Shown(*found);
   const std::string image = pinned_image->path();
   const ImageKey key = LoadImageKey(node.config.image_key_file);
-  absl::StatusOr<Manifest> manifest = JudgeImage(
-      ObserveImage(image, key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo), call.ns, record.identity, key);
+  absl::StatusOr<Manifest> manifest = JudgeImage(ObserveImage(image, key.sha()), call.ns, record.identity, key);
   if (!manifest.ok()) {
     node.log.Warning(who, ": image ", shown_image, " is not valid (", manifest.status().message(),
                      "); creating fresh");

@@ -170,7 +170,7 @@ class HandlerFixture : public ::testing::Test {
     absl::StatusOr<std::string> staging = CreateStaging(ImageDir(identity));
     ASSERT_TRUE(staging.ok()) << staging.status();
     const ImageKey key = LoadImageKey(config_.image_key_file);
-    const StreamHash::Sha sha = key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo;
+    const StreamHash::Sha sha = key.sha();
     absl::StatusOr<PackResult> packed = PackUpperdir(source, absl::StrCat(*staging, "/", kRootfsArchiveName), sha);
     ASSERT_TRUE(packed.ok()) << packed.status();
     ASSERT_TRUE(archive::testing::WriteNewFile(absl::StrCat(*staging, "/criu/dump.log"),

@@ -129,9 +129,7 @@ inline ImageInfo InspectImage(const std::string& image_dir, const std::string& n
 
   absl::Status judged;
   if (check == ImageCheck::kFull) {
-    judged = JudgeImage(ObserveImage(*found, key.signs() ? StreamHash::Sha::kAlso : StreamHash::Sha::kNo), ns,
-                        identity, key)
-                 .status();
+    judged = JudgeImage(ObserveImage(*found, key.sha()), ns, identity, key).status();
   } else {
     judged = image_info_internal::QuickJudge(*found, sizes, manifest, ns, identity);
     if (judged.ok()) judged = CheckAuthentic(*manifest, key);
