@@ -26,6 +26,7 @@
 #include "tardis/lifecycle/restore.h"
 #include "tardis/lifecycle/resume.h"
 #include "tardis/lifecycle/start.h"
+#include "tardis/log/call_clock.h"
 #include "tardis/log/logger.h"
 #include "tardis/runc/classify.h"
 #include "tardis/runc/route.h"
@@ -78,6 +79,7 @@ bool IsFrontEnd(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tardis::CallClock clock("config");
   const tardis::ParsedHostConfig host = tardis::LoadHostConfig();
   tardis::Logger log("tardis-runc", host.config.log_file, host.config.log_level);
   for (const std::string& problem : host.problems) log.Warning(problem);
@@ -92,14 +94,16 @@ int main(int argc, char** argv) {
                               ") is tardis-runc itself; set real_runc in the Tardis config to the real runc");
   }
 
+  clock.Enter("classify");
   const std::vector<std::string> args(argv + 1, argv + argc);
   const tardis::runc::Invocation call = tardis::runc::Classify(args);
   const tardis::runc::Route route = tardis::runc::RouteOf(call);
   if (route != tardis::runc::Route::kPassThrough) {
     log.Info("received: ", absl::StrJoin(args, " "));
     const tardis::StateStore state(host.config.state_dir);
-    const tardis::Node node{host.config, log, *runc, state};
+    const tardis::Node node{host.config, log, *runc, state, clock};
     const tardis::Outcome outcome = Dispatch(route, node, call);
+    if (log.Enabled(tardis::LogLevel::kInfo)) log.Info("time: ", call.command_name, ": ", clock.Summary());
     if (!outcome.pass_through()) {
       log.Info("done: exit ", outcome.exit_code());
       return outcome.exit_code();

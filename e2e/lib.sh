@@ -418,10 +418,11 @@ busybox_rootfs() {
   for applet in $(/bin/busybox --list); do
     [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
   done
-  # A job with progress to lose, and one CRIU refuses.
+  # A job with progress to lose, one CRIU refuses, and one that ends once restored.
   install -m 0755 "$(e2e_built workloads/counter)" "$rootfs/bin/counter"
   install -m 0755 "$(e2e_built workloads/counter.sh)" "$rootfs/bin/counter.sh"
   install -m 0755 "$(e2e_built workloads/undumpable)" "$rootfs/bin/undumpable"
+  install -m 0755 "$(e2e_built workloads/exit_when_restored)" "$rootfs/bin/exit_when_restored"
   mkdir -p "$rootfs/etc/old-dir"
   echo hello >"$rootfs/etc/greeting"
   echo a >"$rootfs/etc/old-dir/a"

@@ -129,6 +129,7 @@ class PlacedFiles {
 
 inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   using namespace create_internal;
+  node.clock.Enter("config.json");
   absl::StatusOr<std::string> resolved_bundle = BundleOf(call);
   if (!resolved_bundle.ok()) return Outcome::PassThrough();  // runc will say what is wrong
   const std::string& bundle = *resolved_bundle;
@@ -157,6 +158,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
 
   // 3. Restore from a valid image of its identity, if there is one: read through the
   // directories enrollment confined, held open (the storage is others' to change).
+  node.clock.Enter("image");
   const container::RecordedDir& image_dir = enrolled->image_dir;
   const std::optional<std::string> found = FindImage(image_dir.path());
   absl::StatusOr<PinnedDirectory> pinned_image =
@@ -178,6 +180,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     node.log.Error(who, ": ", what, ": ", why.message(), "; creating fresh");
     return Outcome::PassThrough();
   };
+  node.clock.Enter("upperdir");
   absl::StatusOr<container::OverlayMount> overlay = container::FindRootfsOverlay(record.rootfs);
   if (!overlay.ok()) return create_fresh("finding the upperdir", overlay.status());
   const std::string work_path = state.ScratchDir(kRestoreWorkDirName);
@@ -198,6 +201,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   // flag straight to runc). Without the flag, the restore is undone below and the
   // container created fresh: its image stays for the next time.
   const bool restored = code.ok() && *code == 0;
+  node.clock.Enter("skip flag");
   const absl::Status skip = restored ? state.Set(Flag::kSkipStart) : absl::OkStatus();
   if (restored && skip.ok()) {
     if (absl::Status dropped = placed->Keep(); !dropped.ok()) {

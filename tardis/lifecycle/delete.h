@@ -78,6 +78,7 @@ inline absl::Status RemoveRecordedDir(const Node& node, const std::string& recor
 
 inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   using namespace delete_internal;
+  node.clock.Enter("state");
   if (!HasValidIdentity(call)) return Outcome::PassThrough();
   ContainerState state = node.state.For(call.ns, call.id());
   const std::optional<ContainerRecord> record = state.Recorded();
@@ -89,11 +90,13 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   // Only a stopped container's exit code can be on its way; a running one (delete
   // --force) reports its exit after runc kills it.
   if (ShouldWaitForExitCode(exit_status, listener_alive)) {
+    node.clock.Enter("exit wait");
     absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
     if (status.ok() && *status == "stopped") {
       exit_status = WaitForExitStatus(state, node.config.delete_wait_ms);
     }
   }
+  node.clock.Enter("image fate");
   const ImageFate fate = DecideImageFate(exit_status, listener_alive);
   if (fate.delete_image) {
     absl::Status removed = RemoveRecordedDir(node, record->image_dir, RemoveImage);
@@ -122,6 +125,7 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   if (RuncForgot(call)) DetachRestoreLeftovers(node, call, state);
   absl::StatusOr<int> code = RunRunc(node, call);
   if (!code.ok()) return Outcome::PassThrough();
+  node.clock.Enter("forget");
   if (RuncForgot(call)) {
     if (absl::StatusOr<container::RecordedDir> image =
             container::PinRecordedDir(record->image_dir, node.config.AllowedRoots(), /*create=*/false);

@@ -51,6 +51,7 @@ struct Enrollment {
 // `bundle`: resolved; `config_json`: its config.json's text.
 inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::Invocation& call,
                                                  const std::string& bundle, absl::string_view config_json) {
+  node.clock.Enter("settings");
   absl::StatusOr<container::ContainerSettings> settings = container::ReadContainerSettings(config_json);
   const bool valid_identity = HasValidIdentity(call);
   // Whatever an earlier container with the same name left is not this one's.
@@ -104,6 +105,7 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
   if (!interval.note.empty()) node.log.Warning(who, ": ", interval.note);
   record.checkpoint_interval_ms = interval.interval_ms;
 
+  node.clock.Enter("lease");
   absl::StatusOr<ClaimDecision> claim = ClaimLease(ImagePaths::Of(record.image_dir).lease(), ThisContainer(node, call),
                                                    record.created_unix_nanos,
                                                    static_cast<int64_t>(node.config.lease_stale_ms) * 1000000);
@@ -115,6 +117,7 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
   }
   if (claim->verdict == ClaimVerdict::kTakeOver) node.log.Warning(who, ": took over ", claim->why);
 
+  node.clock.Enter("record");
   ContainerState state = node.state.For(call.ns, call.id());
   if (absl::Status recorded = state.Record(record); !recorded.ok()) {
     ReleaseLease(ImagePaths::Of(record.image_dir).lease(), ThisContainer(node, call));
@@ -125,6 +128,7 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
                 record.checkpoint_interval_ms > 0
                     ? absl::StrCat(", checkpointed every ", record.checkpoint_interval_ms, " ms")
                     : "");
+  node.clock.Enter("listener");
   EnsureListenerRunning(node);
   return Enrollment{*std::move(settings), std::move(record),
                     container::RecordedDir(*std::move(image_parent), identity->name)};

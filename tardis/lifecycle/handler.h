@@ -13,6 +13,7 @@
 #include <absl/strings/str_join.h>
 
 #include "tardis/config/host_config.h"
+#include "tardis/log/call_clock.h"
 #include "tardis/log/logger.h"
 #include "tardis/runc/invocation.h"
 #include "tardis/runtime/criu_environment.h"
@@ -41,6 +42,7 @@ struct Node {
   Logger& log;
   const RealRunc& runc;
   const StateStore& state;
+  CallClock& clock;  // the call's steps, named as the handler enters them
 };
 
 // Starts the real runc with `invocation` as a child (stdio shared, so what runc prints
@@ -49,6 +51,7 @@ struct Node {
 inline absl::StatusOr<Child> StartRunc(const Node& node, const runc::Invocation& invocation) {
   const std::vector<std::string> argv = runc::Rebuild(invocation);
   node.log.Info("running: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
+  node.clock.Enter(absl::StrCat("runc ", invocation.command_name));
   std::vector<std::string> criu_environment;
   const bool drives_criu = DrivesCriu(invocation.command_name);
   if (drives_criu) criu_environment = EnvironmentForCriu(environ);

@@ -116,7 +116,7 @@ class HandlerFixture : public ::testing::Test {
     runc_ = std::make_unique<RealRunc>(*runc);
     log_ = std::make_unique<Logger>("test", config_.log_file, LogLevel::kDebug);
     state_ = std::make_unique<StateStore>(config_.state_dir);
-    node_ = std::make_unique<Node>(Node{config_, *log_, *runc_, *state_});
+    node_ = std::make_unique<Node>(Node{config_, *log_, *runc_, *state_, clock_});
   }
 
   void TearDown() override {
@@ -223,6 +223,7 @@ class HandlerFixture : public ::testing::Test {
   std::unique_ptr<RealRunc> runc_;
   std::unique_ptr<Logger> log_;
   std::unique_ptr<StateStore> state_;
+  CallClock clock_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<OverlayMount> rootfs_;
 };

@@ -9,6 +9,7 @@
 namespace tardis {
 
 inline Outcome HandleStart(const Node& node, const runc::Invocation& call) {
+  node.clock.Enter("skip flag");
   if (!HasValidIdentity(call)) return Outcome::PassThrough();
   if (!node.state.For(call.ns, call.id()).Consume(Flag::kSkipStart)) return Outcome::PassThrough();
   node.log.Info(call.ns, "/", call.id(), ": start skipped, the container was restored running at create");
