@@ -12,6 +12,13 @@
 // refresh can overwrite the new holder's lease. It needs a node that stopped refreshing
 // for longer than the staleness bound and then resumed; the next create or checkpoint of
 // the other container sees the lease is not its own.
+//
+// Nothing is flushed to disk (no fsync): a lease matters only while its holder's node
+// runs. After a power loss it is gone (the job is free at once: its container died with
+// the node), unreadable (stale: taken over) or intact (stale after lease_stale_ms), each
+// right. Other nodes see it without a flush: on NFS, close() sends the file to the server
+// before link() or rename() publishes it. A flush cost every opted-in create and delete
+// up to milliseconds.
 #ifndef TARDIS_IMAGE_LEASE_STORE_H_
 #define TARDIS_IMAGE_LEASE_STORE_H_
 
@@ -66,14 +73,13 @@ inline std::string UniqueSibling(const std::string& path, absl::string_view what
   return absl::StrCat(path, ".", what, ".", ::getpid(), ".", now.tv_sec * 1000000000LL + now.tv_nsec);
 }
 
-// A finished (fsynced) file holding `lease`, beside `path`.
+// A finished (written and closed) file holding `lease`, beside `path`.
 inline absl::StatusOr<std::string> WriteTemp(const std::string& path, const Lease& lease) {
   const std::string temp = UniqueSibling(path, "new");
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("create ", temp));
   absl::Status status = WriteAll(fd, SerializeLease(lease), temp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, absl::StrCat("fsync ", temp));
-  ::close(fd);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, absl::StrCat("close ", temp));
   if (!status.ok()) {
     ::unlink(temp.c_str());
     return status;
@@ -92,7 +98,6 @@ inline absl::StatusOr<bool> Take(const std::string& path, const Lease& lease) {
     if (error == EEXIST) return false;
     return ErrnoStatus(error, absl::StrCat("link ", path));
   }
-  FsyncDirectoryOf(path);
   return true;
 }
 
@@ -104,7 +109,6 @@ inline absl::Status Replace(const std::string& path, const Lease& lease) {
     ::unlink(temp->c_str());
     return ErrnoStatus(error, absl::StrCat("rename to ", path));
   }
-  FsyncDirectoryOf(path);
   return absl::OkStatus();
 }
 
@@ -187,7 +191,7 @@ inline absl::Status CheckLeaseHeld(const std::string& path, const LeaseHolder& m
 inline void ReleaseLease(const std::string& path, const LeaseHolder& me) {
   const std::optional<absl::StatusOr<Lease>> existing = lease_internal::ReadLease(path);
   if (!existing || !existing->ok() || (*existing)->holder != me) return;
-  if (lease_internal::MoveAsideIfUnchanged(path, existing)) FsyncDirectoryOf(path);
+  (void)lease_internal::MoveAsideIfUnchanged(path, existing);
 }
 
 }  // namespace tardis

@@ -10,6 +10,11 @@
 // unlink (only one caller can succeed); records are replaced by rename; a container is
 // forgotten by renaming its directory away before deleting it. The listener writes into
 // an existing directory only, so an exit arriving after `delete` cannot resurrect it.
+//
+// Nothing here is flushed to disk (Durability::kProcessCrash): the state describes the
+// node's running containers, and a power loss ends them all (state_dir is /run/tardis,
+// a tmpfs, by default). A crash of tardis-runc or tardis-listen keeps every change made,
+// in the page cache. Each flush cost every opted-in create and delete up to milliseconds.
 #ifndef TARDIS_STATE_STATE_STORE_H_
 #define TARDIS_STATE_STATE_STORE_H_
 
@@ -52,6 +57,8 @@ inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
 // One container's state. Namespace and id must already be validated identifiers.
 class ContainerState {
  public:
+  static constexpr Durability kDurability = Durability::kProcessCrash;
+
   ContainerState(std::string containers_dir, std::string ns, std::string id)
       : containers_dir_(std::move(containers_dir)),
         dir_(absl::StrCat(containers_dir_, "/", ns, "/", id)),
@@ -65,7 +72,7 @@ class ContainerState {
   absl::Status Record(const ContainerRecord& record) {
     if (absl::Status forgot = Forget(); !forgot.ok()) return forgot;
     if (absl::Status made = MakeDirectories(dir_, 0700); !made.ok()) return made;
-    return WriteFileAtomically(Path("record.json"), SerializeContainerRecord(record), 0600);
+    return WriteFileAtomically(Path("record.json"), SerializeContainerRecord(record), 0600, kDurability);
   }
 
   // The record, or nullopt when the container is not opted in (or its record is
@@ -77,16 +84,13 @@ class ContainerState {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno != EEXIST) return ErrnoStatus(errno, absl::StrCat("create ", path));
     if (fd >= 0) ::close(fd);
-    FsyncDirectoryOf(path);
     return absl::OkStatus();
   }
 
   // True exactly once per Set(): whoever removes the flag owns it.
   bool Consume(Flag flag) {
     const std::string path = Path(FlagName(flag));
-    if (::unlink(path.c_str()) != 0) return false;
-    FsyncDirectoryOf(path);
-    return true;
+    return ::unlink(path.c_str()) == 0;
   }
 
   // Writes the exit into the container whose record `applies` accepts; NotFound when
@@ -104,7 +108,8 @@ class ContainerState {
     absl::StatusOr<ContainerRecord> record = ParseContainerRecord(*text);
     if (!record.ok()) return NotOptedIn();
     if (absl::Status accepted = applies(*record); !accepted.ok()) return accepted;
-    return WriteFileAtomically(absl::StrCat(incarnation->path(), "/exit.json"), SerializeExitRecord(exit), 0600);
+    return WriteFileAtomically(absl::StrCat(incarnation->path(), "/exit.json"), SerializeExitRecord(exit), 0600,
+                               kDurability);
   }
 
   std::optional<ExitRecord> Exit() const { return ReadParsed("exit.json", ParseExitRecord); }
@@ -115,7 +120,8 @@ class ContainerState {
   // started, that runc (pid and start time): while it lives, CRIU is at work and a thaw
   // would be undone by it. Cleared with Consume().
   absl::Status JournalPause(const PauseJournal& journal) {
-    return WriteFileAtomically(Path(FlagName(Flag::kPausedByTardis)), SerializePauseJournal(journal), 0600);
+    return WriteFileAtomically(Path(FlagName(Flag::kPausedByTardis)), SerializePauseJournal(journal), 0600,
+                               kDurability);
   }
 
   // The journal, if a pause is journaled and reads as one whose thaw is `... resume
@@ -133,7 +139,7 @@ class ContainerState {
 
   // What the last checkpoint cost (checkpoint_stats.h); one file, replaced each time.
   absl::Status RecordCheckpointStats(const CheckpointStats& stats) {
-    return WriteFileAtomically(Path("last-checkpoint.json"), SerializeCheckpointStats(stats), 0600);
+    return WriteFileAtomically(Path("last-checkpoint.json"), SerializeCheckpointStats(stats), 0600, kDurability);
   }
 
   std::optional<CheckpointStats> LastCheckpointStats() const {

@@ -121,15 +121,28 @@ inline void FsyncDirectoryOf(const std::string& path) {
   FsyncDirectory(slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
+// What a write must outlive. A flush to disk costs a fraction of a millisecond to
+// several, so it is paid only where it protects something.
+enum class Durability {
+  // The writer's crash: the page cache keeps what was renamed into place. Enough for
+  // what lives only as long as the node's containers (state_dir, leases): a power loss
+  // ends them all.
+  kProcessCrash,
+  // The machine's crash too: the file and its directory are flushed (fsync).
+  kPowerLoss,
+};
+
 // Replaces `path` with `content` so that a reader, or a crash at any moment, sees
-// either the old file or the new one: write a sibling, fsync it, rename it over.
+// either the old file or the new one: write a sibling, fsync it (kPowerLoss), rename it
+// over.
 inline absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
-                                        mode_t mode = 0644) {
+                                        mode_t mode = 0644, Durability durability = Durability::kPowerLoss) {
+  const bool sync = durability == Durability::kPowerLoss;
   const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("create ", temp));
   absl::Status status = WriteAll(fd, content, temp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, absl::StrCat("fsync ", temp));
+  if (status.ok() && sync && ::fsync(fd) != 0) status = ErrnoStatus(errno, absl::StrCat("fsync ", temp));
   ::close(fd);
   if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
     status = ErrnoStatus(errno, absl::StrCat("rename to ", path));
@@ -138,7 +151,7 @@ inline absl::Status WriteFileAtomically(const std::string& path, absl::string_vi
     ::unlink(temp.c_str());
     return status;
   }
-  FsyncDirectoryOf(path);
+  if (sync) FsyncDirectoryOf(path);
   return absl::OkStatus();
 }
 
