@@ -18,6 +18,7 @@
 #ifndef TARDIS_STATE_STATE_STORE_H_
 #define TARDIS_STATE_STATE_STORE_H_
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -53,6 +54,26 @@ namespace tardis {
 enum class Flag { kSkipStart, kSkipResume, kPausedByTardis };
 
 inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
+
+// Whether the directory at `path` has a subdirectory (or cannot be listed: then it may).
+inline bool HoldsDirectory(const std::string& path) {
+  DIR* listing = ::opendir(path.c_str());
+  if (listing == nullptr) return true;
+  bool found = false;
+  while (const struct dirent* entry = ::readdir(listing)) {
+    const absl::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (entry->d_type == DT_DIR || (entry->d_type == DT_UNKNOWN &&
+                                    ::fstatat(::dirfd(listing), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                    S_ISDIR(st.st_mode))) {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(listing);
+  return found;
+}
 
 // One container's state. Namespace and id must already be validated identifiers.
 class ContainerState {
@@ -165,8 +186,10 @@ class ContainerState {
       return ErrnoStatus(errno, absl::StrCat("forget ", dir_));
     }
     // A restore killed mid-way leaves CRIU's cgroup yard mounted in its work dir: a
-    // tree with a mount in it cannot be removed.
-    (void)container::DetachMountsBeneath(doomed);
+    // tree with a mount in it cannot be removed. Only scratch directories can hold one,
+    // and most containers have none: the mount table (long on a busy node) is read
+    // only when there is a directory to look beneath.
+    if (HoldsDirectory(doomed)) (void)container::DetachMountsBeneath(doomed);
     return RemoveTree(doomed);
   }
 
