@@ -215,13 +215,28 @@ inline absl::StatusOr<InstallPlan> PlanInstall(const InstallOptions& options, co
 }
 
 // The steps `record` says install did, in the order it did them: uninstall undoes them
-// as install undoes its own on a failure. Each step's undo reads its part of the record.
+// as install undoes its own on a failure. Each step's undo reads its part of the record;
+// the contents install wrote are not in it (they are kept beside it), so these steps are
+// only ever undone.
 inline std::vector<InstallStep> StepsFromRecord(const InstallRecord& record) {
   std::vector<InstallStep> steps;
-  if (!record.binaries.empty()) steps.push_back(PlaceFiles{"", record.prefix, {}});
+  if (!record.binaries.empty()) {
+    PlaceFiles placed{"", record.prefix, {}};
+    for (const PlacedFile& file : record.binaries) {
+      placed.names.push_back(file.path.substr(file.path.rfind('/') + 1));
+    }
+    steps.push_back(std::move(placed));
+  }
   if (record.tardis_config_written) steps.push_back(WriteIfAbsent{record.tardis_config, "", kTardisConfigInstalled, {}});
-  if (!record.containerd_config.empty()) steps.push_back(EditContainerdConfig{record.containerd_config, {}, "", {}});
-  if (!record.runc_link.path.empty()) steps.push_back(LinkRunc{record.runc_link.path, "", false, {}});
+  if (!record.containerd_config.empty()) {
+    steps.push_back(EditContainerdConfig{
+        record.containerd_config,
+        record.containerd_config_existed ? std::optional<std::string>("") : std::nullopt, "", {}});
+  }
+  if (!record.runc_link.path.empty()) {
+    steps.push_back(LinkRunc{record.runc_link.path, install_plan_internal::InDir(record.prefix, "tardis-runc"),
+                             false, {}});
+  }
   if (!record.unit.path.empty()) steps.push_back(InstallUnit{record.unit.path, ""});
   install_plan_internal::AddServiceSteps(record.systemd, record.mode, record.runtime_handler, &steps);
   return steps;

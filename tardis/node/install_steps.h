@@ -101,7 +101,9 @@ inline void AddLines(std::vector<std::string>* out, absl::string_view label, con
   for (const std::string& line : lines) out->push_back(absl::StrCat("  ", label, ": ", line));
 }
 
+// A step rebuilt from an install record has no text: only its undo is ever run.
 inline void AddText(std::vector<std::string>* out, absl::string_view text) {
+  if (text.empty()) return;
   for (absl::string_view line : absl::StrSplit(absl::StripSuffix(text, "\n"), '\n')) {
     out->push_back(absl::StrCat("  | ", line));
   }
@@ -116,7 +118,8 @@ inline std::vector<std::string> DescribeStep(const InstallStep& step) {
   struct Describe {
     std::vector<std::string>* out;
     void operator()(const PlaceFiles& s) const {
-      out->push_back(absl::StrCat("place ", absl::StrJoin(s.names, ", "), " from ", s.from, " in ", s.dir));
+      out->push_back(absl::StrCat("place ", absl::StrJoin(s.names, ", "), s.from.empty() ? "" : " from ", s.from, " in ",
+                                  s.dir));
     }
     void operator()(const WriteIfAbsent& s) const {
       out->push_back(absl::StrCat("write ", s.path, " (none there; copy kept as ", s.copy_name, ")"));

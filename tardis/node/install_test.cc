@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <absl/strings/str_join.h>
+#include <absl/strings/str_replace.h>
 
 #include "tardis/testing/golden.h"
 
@@ -302,6 +303,66 @@ TEST_F(InstallTest, AFailureHalfWayUndoesEverything) {
   EXPECT_FALSE(failed.ok());
   EXPECT_TRUE(absl::StrContains(Said(), "undoing what it did")) << Said();
   EXPECT_EQ(Snapshot(node_), before) << Said();
+}
+
+TEST_F(InstallTest, AUnitAlreadyThereIsMovedAsideAndPutBack) {
+  fs::create_directories(Options().systemd_dir);
+  const std::string unit = Options().unit_dir + "/tardis-listen.service";
+  Write(unit, "[Service]\nExecStart=/opt/an-admins-listener\n", 0600);
+  const std::string before = Snapshot(node_);
+  ASSERT_TRUE(RunInstall(Options()).ok()) << Said();
+  EXPECT_TRUE(absl::StrContains(Said(), absl::StrCat("moved the previous ", unit, " to "))) << Said();
+  EXPECT_TRUE(absl::StrContains(Read(unit), absl::StrCat("ExecStart=", Options().prefix, "/tardis-listen\n")));
+  ASSERT_TRUE(RunUninstall().ok()) << Said();
+  EXPECT_EQ(Snapshot(node_), before);
+}
+
+// Nodes in the field hold records (install.json, format version 1) that the tardisctl
+// before install became a plan wrote: uninstall must undo them exactly. The node is put in
+// the state that install left (config mode, systemd, a previous tardis-runc and unit moved
+// aside, tardis.conf written) with the record as it wrote it.
+TEST_F(InstallTest, AVersion1RecordOfTheOldInstallIsUndone) {
+  const std::string install_dir = node_ + "/var/lib/tardis/install";
+  const std::string prefix = Options().prefix;
+  const std::string config = Options().containerd_config;
+  const std::string unit = Options().unit_dir + "/tardis-listen.service";
+  fs::create_directories(Options().systemd_dir);
+  Write(prefix + "/tardis-runc", "an older tardis-runc\n", 0700);
+  Write(config, "version = 2\n", 0640);
+  Write(unit, "an admin's unit\n");
+  const std::string before = Snapshot(node_);
+
+  // What the old install did, in its order.
+  const std::string previous = node_ + "/var/lib/tardis/install/previous";
+  fs::create_directories(previous);
+  fs::rename(prefix + "/tardis-runc", previous + "/tardis.tardis-runc");
+  for (const char* name : {"tardis-runc", "tardis-runc-handler", "tardis-listen", "tardisctl"}) {
+    Write(absl::StrCat(prefix, "/", name), absl::StrCat("#!/bin/sh\n# fake ", name, "\n"), 0755);
+  }
+  const std::string conf = DefaultHostConfigText(node_ + "/usr/sbin/runc");
+  Write(Options().tardis_config, conf);
+  Write(install_dir + "/tardis.conf.installed", conf, 0600);
+  const std::string edited = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options] # added "
+                             "by tardisctl install\n  BinaryName = \"x\" # added by tardisctl install\n";
+  Write(install_dir + "/containerd-config.original", "version = 2\n", 0600);
+  Write(install_dir + "/containerd-config.installed", edited, 0600);
+  Write(config, edited, 0640);
+  fs::rename(unit, previous + "/system.tardis-listen.service");
+  Write(unit, "the installed unit\n");
+  Write(install_dir + "/tardis-listen.service.installed", "the installed unit\n", 0600);
+  const std::string record = absl::StrReplaceAll(Read("testdata/node/install/v1-config-systemd.json"), {{"@NODE@", node_}});
+  Write(install_dir + "/install.json", record, 0600);
+  // The record is in the very shape SerializeInstallRecord writes (unchanged since v1).
+  const absl::StatusOr<InstallRecord> parsed = ParseInstallRecord(record);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(SerializeInstallRecord(*parsed), record);
+
+  ASSERT_TRUE(RunUninstall().ok()) << Said();
+  EXPECT_EQ(Snapshot(node_), before) << Said();
+  EXPECT_EQ(SystemctlLog(), "disable --now tardis-listen.service\ndaemon-reload\nrestart containerd\n");
+  EXPECT_TRUE(absl::StrContains(Said(), "as it was before install")) << Said();
+  EXPECT_TRUE(absl::StrContains(Said(), absl::StrCat("put back the previous ", prefix, "/tardis-runc"))) << Said();
+  EXPECT_TRUE(absl::StrContains(Said(), absl::StrCat("removed ", Options().tardis_config))) << Said();
 }
 
 TEST_F(InstallTest, BadOptions) {
