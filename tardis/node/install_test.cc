@@ -365,6 +365,55 @@ TEST_F(InstallTest, AVersion1RecordOfTheOldInstallIsUndone) {
   EXPECT_TRUE(absl::StrContains(Said(), absl::StrCat("removed ", Options().tardis_config))) << Said();
 }
 
+// A failure at each kind of step: what was done before it, and what the failed step may
+// have half-done, is undone, and the node is as it was.
+TEST_F(InstallTest, AFailureAtEachStepUndoesEverything) {
+  struct Case {
+    std::string name;
+    std::string file_in_the_way;  // under the node: a file where a directory must go
+    std::string dir_in_the_way;   // under the node: a directory where a file must go
+    std::string failing_systemctl;  // the systemctl command that fails
+    std::string want_systemctl;
+  };
+  const std::vector<Case> cases = {
+      {"the prefix is a file", "/usr/local/lib/tardis", "", "", ""},
+      {"tardis.conf's copy cannot be kept", "", "/var/lib/tardis/install/tardis.conf.installed", "", ""},
+      {"the original containerd config's copy cannot be kept", "", "/var/lib/tardis/install/containerd-config.original",
+       "", ""},
+      {"the unit directory is a file", "/etc/systemd/system", "", "", ""},
+      {"daemon-reload fails", "", "", "daemon-reload", "daemon-reload\ndaemon-reload\n"},
+      {"the listener does not start", "", "", "enable --now tardis-listen.service",
+       "daemon-reload\nenable --now tardis-listen.service\ndisable --now tardis-listen.service\ndaemon-reload\n"},
+      {"containerd does not restart", "", "", "restart containerd",
+       "daemon-reload\nenable --now tardis-listen.service\nrestart containerd\ndisable --now tardis-listen.service\n"
+       "daemon-reload\nrestart containerd\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TearDown();
+    SetUp();
+    fs::create_directories(Options().systemd_dir);
+    Write(Options().containerd_config, "version = 2\n", 0600);
+    if (!c.file_in_the_way.empty()) Write(node_ + c.file_in_the_way, "in the way\n");
+    if (!c.dir_in_the_way.empty()) fs::create_directories(node_ + c.dir_in_the_way);
+    if (!c.failing_systemctl.empty()) {
+      Write(root_ + "/systemctl",
+            absl::StrCat("#!/bin/sh\necho \"$*\" >>", root_, "/systemctl.log\n[ \"$*\" != \"", c.failing_systemctl,
+                         "\" ] || { echo no such luck >&2; exit 1; }\n"),
+            0755);
+    }
+    const std::string before = Snapshot(node_);
+    const absl::Status failed = RunInstall(Options());
+    EXPECT_FALSE(failed.ok());
+    EXPECT_TRUE(absl::StrContains(Said(), "undoing what it did")) << Said();
+    if (!c.failing_systemctl.empty()) {
+      EXPECT_TRUE(absl::StrContains(failed.message(), "no such luck")) << failed;
+    }
+    EXPECT_EQ(Snapshot(node_), before) << Said();
+    EXPECT_EQ(SystemctlLog(), c.want_systemctl) << Said();
+  }
+}
+
 TEST_F(InstallTest, BadOptions) {
   InstallOptions options = Options();
   options.mode = "both";
