@@ -56,8 +56,6 @@ namespace tardis::node {
 
 namespace install_internal {
 
-using install_actions_internal::InDir;
-
 inline absl::Status RequireAbsolute(absl::string_view what, const std::string& path) {
   if (path.empty() || path.front() != '/') {
     return absl::InvalidArgumentError(absl::StrCat(what, " must be an absolute path, not `", path, "`"));

@@ -23,6 +23,7 @@
 #include "tardis/node/install_options.h"
 #include "tardis/node/install_record.h"
 #include "tardis/node/install_steps.h"
+#include "tardis/node/node_files.h"  // DirName, BaseName (string functions only)
 
 namespace tardis::node {
 
@@ -57,14 +58,6 @@ struct InstallPlan {
 
 namespace install_plan_internal {
 
-inline std::string InDir(const std::string& dir, absl::string_view name) { return absl::StrCat(dir, "/", name); }
-
-inline std::string Parent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // containerd finds `runc` through its own PATH; this shell's PATH is the best guess.
 inline std::optional<std::string> SbinOrderNote(const std::string& path_env, const std::string& sbin,
                                                 const std::string& real_runc) {
@@ -76,9 +69,9 @@ inline std::optional<std::string> SbinOrderNote(const std::string& path_env, con
     return -1;
   };
   const int sbin_at = position(sbin);
-  const int real_at = position(Parent(real_runc));
+  const int real_at = position(DirName(real_runc));
   if (sbin_at >= 0 && (real_at < 0 || real_at >= sbin_at)) return std::nullopt;
-  return absl::StrCat("note: ", sbin, " must come before ", Parent(real_runc),
+  return absl::StrCat("note: ", sbin, " must come before ", DirName(real_runc),
                       " in containerd's PATH (it does not in this shell's)");
 }
 
@@ -223,7 +216,7 @@ inline std::vector<InstallStep> StepsFromRecord(const InstallRecord& record) {
   if (!record.binaries.empty()) {
     PlaceFiles placed{"", record.prefix, {}};
     for (const PlacedFile& file : record.binaries) {
-      placed.names.push_back(file.path.substr(file.path.rfind('/') + 1));
+      placed.names.push_back(BaseName(file.path));
     }
     steps.push_back(std::move(placed));
   }
@@ -234,7 +227,7 @@ inline std::vector<InstallStep> StepsFromRecord(const InstallRecord& record) {
         record.containerd_config_existed ? std::optional<std::string>("") : std::nullopt, "", {}});
   }
   if (!record.runc_link.path.empty()) {
-    steps.push_back(LinkRunc{record.runc_link.path, install_plan_internal::InDir(record.prefix, "tardis-runc"),
+    steps.push_back(LinkRunc{record.runc_link.path, InDir(record.prefix, "tardis-runc"),
                              false, {}});
   }
   if (!record.unit.path.empty()) steps.push_back(InstallUnit{record.unit.path, ""});

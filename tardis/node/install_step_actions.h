@@ -37,8 +37,6 @@ namespace tardis::node {
 
 namespace install_actions_internal {
 
-inline std::string InDir(const std::string& dir, absl::string_view name) { return absl::StrCat(dir, "/", name); }
-
 // Moves `from` to `to` as it is: a symlink stays a symlink, and a file keeps its mode and
 // owner even across filesystems (uninstall must put it back exactly). Not
 // tardis/sys/files.h's MoveFile, which across filesystems copies only regular files,
@@ -89,7 +87,7 @@ inline absl::Status RunSystemctlCommand(const std::string& systemctl, const std:
 }
 
 inline absl::Status SaveInstallRecord(const std::string& install_dir, const InstallRecord& record) {
-  return ReplaceFile(install_actions_internal::InDir(install_dir, kInstallRecordName), SerializeInstallRecord(record),
+  return ReplaceFile(InDir(install_dir, kInstallRecordName), SerializeInstallRecord(record),
                      0600, ::geteuid(), ::getegid());
 }
 
@@ -111,12 +109,11 @@ class StepDoer {
 
  private:
   absl::Status SaveCopy(absl::string_view name, absl::string_view content) {
-    return ReplaceFile(install_actions_internal::InDir(install_dir_, name), content, 0600, ::geteuid(), ::getegid());
+    return ReplaceFile(InDir(install_dir_, name), content, 0600, ::geteuid(), ::getegid());
   }
 
   // Moves whatever is at `path` into the backups, noting where in `previous`.
   absl::Status MoveAside(const std::string& path, std::string* previous) {
-    using install_actions_internal::InDir;
     if (!Exists(path)) return absl::OkStatus();
     const std::string backups = InDir(install_dir_, kBackupDir);
     if (absl::Status made = ::tardis::MakeDirectories(backups, 0700); !made.ok()) return made;
@@ -133,7 +130,6 @@ class StepDoer {
   }
 
   absl::Status DoStep(const PlaceFiles& step) {
-    using install_actions_internal::InDir;
     if (absl::Status made = MakeDirectories(step.dir); !made.ok()) return made;
     for (const std::string& name : step.names) {
       PlacedFile placed{InDir(step.dir, name), ""};
@@ -244,7 +240,7 @@ class StepUndoer {
 
  private:
   std::optional<std::string> InstalledCopy(absl::string_view name) const {
-    absl::StatusOr<std::optional<std::string>> copy = ReadIfExists(install_actions_internal::InDir(install_dir_, name));
+    absl::StatusOr<std::optional<std::string>> copy = ReadIfExists(InDir(install_dir_, name));
     return copy.ok() ? *copy : std::nullopt;
   }
 
@@ -386,7 +382,6 @@ class StepUndoer {
 // Closes the journal once every step is undone: the install directory's own files go,
 // then every directory install made, innermost first (each only if empty).
 inline void RemoveInstallJournal(const InstallRecord& record, const std::string& install_dir, StepUndoer& undoer) {
-  using install_actions_internal::InDir;
   for (const char* name : {kContainerdConfigOriginal, kContainerdConfigInstalled, kTardisConfigInstalled,
                            kUnitInstalled, kInstallRecordName}) {
     undoer.Note(RemoveFile(InDir(install_dir, name)));

@@ -19,6 +19,9 @@
 
 namespace tardis::node {
 
+// `name` in the directory `dir`: how install names every file it places.
+inline std::string InDir(const std::string& dir, absl::string_view name) { return absl::StrCat(dir, "/", name); }
+
 // Copies the files `names` from `from` into `dir` (mode 0755); whatever stood at one of
 // their places is moved into the install directory's backups first.
 // Journal: record.binaries.
