@@ -11,8 +11,8 @@ PACKAGES=(
   # build: Debian's offline Bazel and the C++ toolchain
   bazel-bootstrap bazel-bootstrap-source build-essential clang libclang-rt-14-dev
   # libraries the core links (static archives where Debian ships them)
-  libabsl-dev libre2-dev nlohmann-json3-dev libgtest-dev libgmock-dev libarchive-dev
-  libxxhash-dev libacl1-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
+  libabsl-dev libre2-dev nlohmann-json3-dev libtomlplusplus-dev libgtest-dev libgmock-dev
+  libarchive-dev libxxhash-dev libacl1-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   # runtime stack and what the tests build images with
   containerd runc iptables umoci busybox-static criu attr jq curl strace
   ca-certificates

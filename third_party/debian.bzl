@@ -5,7 +5,7 @@ A repository that vendors Tardis calls debian_cc_libraries() from its own WORKSP
 """
 
 def debian_cc_libraries():
-    for name in ["absl", "re2", "nlohmann_json", "gtest", "libarchive", "xxhash", "curl", "openssl"]:
+    for name in ["absl", "re2", "nlohmann_json", "gtest", "libarchive", "xxhash", "curl", "openssl", "tomlplusplus"]:
         native.new_local_repository(
             name = "debian_" + name,
             path = "/usr",

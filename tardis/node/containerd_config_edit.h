@@ -19,6 +19,14 @@
 // A config that sets runc's options another way (inline tables, dotted keys) is refused:
 // appending a table there would make containerd fail to start.
 //
+// Two readers, each for what it is sure of: toml++ (containerd_config_toml.h) reads the
+// config as containerd will (its version, whether runc is configured, which line is the
+// header of the table to edit) and refuses what is not TOML; the line reader (toml_lines.h)
+// says what each line is, so that the edit can touch lines and leave every other byte.
+// Before an edit is returned, toml++ reads the result: it must be exactly the original
+// with the intended keys set (BinaryName, and runtime_type or the runtime's copy of runc's
+// settings), else the edit is refused and nothing is written.
+//
 // `install --runtime-handler NAME` instead leaves runc alone and adds a runtime of its own
 // (AddTardisRuntime), so that only pods whose RuntimeClass has `handler: NAME` run
 // through Tardis:
@@ -48,6 +56,7 @@
 #include <absl/strings/string_view.h>
 #include <absl/strings/strip.h>
 
+#include "tardis/node/containerd_config_toml.h"
 #include "tardis/node/toml_lines.h"
 
 namespace tardis::node {
@@ -102,17 +111,6 @@ inline absl::StatusOr<std::string> BasicString(absl::string_view value) {
   return out;
 }
 
-// The integer after `version =` (comments and spaces aside), or nullopt.
-inline std::optional<int64_t> VersionValue(absl::string_view content) {
-  const size_t eq = content.find('=');
-  absl::string_view value = content.substr(eq + 1);
-  if (const size_t hash = value.find('#'); hash != absl::string_view::npos) value = value.substr(0, hash);
-  value = absl::StripAsciiWhitespace(value);
-  int64_t number = 0;
-  if (!absl::SimpleAtoi(value, &number)) return std::nullopt;
-  return number;
-}
-
 inline bool IsTardisLine(absl::string_view content) {
   return absl::EndsWith(content, kAddedMarker) || absl::StartsWith(content, kReplacedPrefix);
 }
@@ -132,10 +130,15 @@ struct ParsedConfig {
   std::vector<toml::ClassifiedLine> classified;
   std::string eol;
   int version = 1;
+  ::toml::table root;  // as toml++ reads it (empty when it cannot)
+  // Why toml++ cannot read it. Returned after the line-level refusals, which say more
+  // precisely what tardisctl will not edit.
+  absl::Status not_toml;
 };
 
-// Refuses what is not TOML to this reader, a config already holding tardisctl's lines,
-// and config versions it does not know. A file that does not exist will be a v2 file.
+// Refuses what is not TOML to the line reader, a config already holding tardisctl's
+// lines, and config versions it does not know. A file that does not exist will be a v2
+// file.
 inline absl::StatusOr<ParsedConfig> ParseForEdit(absl::string_view text, bool exists) {
   using toml::LineKind;
   ParsedConfig config;
@@ -146,19 +149,32 @@ inline absl::StatusOr<ParsedConfig> ParseForEdit(absl::string_view text, bool ex
   }
   config.classified = *std::move(classified);
   config.eol = toml::LineEndingOf(config.lines);
+  if (absl::StatusOr<::toml::table> root = containerd_toml::Parse(text); root.ok()) {
+    config.root = *std::move(root);
+  } else {
+    config.not_toml = absl::InvalidArgumentError(absl::StrCat("cannot read it as TOML: ", root.status().message()));
+  }
+  containerd_toml::Version version = containerd_toml::VersionOf(config.root);
   for (size_t i = 0; i < config.lines.size(); ++i) {
     const toml::ClassifiedLine& line = config.classified[i];
     if (IsTardisLine(config.lines[i].content)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "line ", i + 1, " is already tardisctl install's: run tardisctl uninstall first (or remove the marked lines)"));
     }
-    if (line.kind == LineKind::kKey && line.table.empty() && line.key == std::vector<std::string>{"version"}) {
-      const std::optional<int64_t> version = VersionValue(config.lines[i].content);
-      if (!version || *version < 1 || *version > 3) {
+    // A file toml++ cannot read is refused, but the line-level refusals, which need the
+    // version, say more: its `version` line, read alone.
+    if (!config.not_toml.ok() && line.kind == LineKind::kKey && line.table.empty() &&
+        line.key == std::vector<std::string>{"version"}) {
+      absl::StatusOr<::toml::table> alone = containerd_toml::Parse(config.lines[i].content);
+      version = alone.ok() ? containerd_toml::VersionOf(*alone) : containerd_toml::Version{true, std::nullopt, 1};
+      version.line = i + 1;
+    }
+    if (version.present && version.line == i + 1) {
+      if (!version.value || *version.value < 1 || *version.value > 3) {
         return absl::FailedPreconditionError(absl::StrCat(
             "line ", i + 1, ": a config version this tardisctl does not know: ", config.lines[i].content));
       }
-      config.version = static_cast<int>(*version);
+      config.version = static_cast<int>(*version.value);
     }
   }
   if (!exists) config.version = 2;
@@ -205,9 +221,8 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
   const std::vector<std::string> options = Join(runc, {"options"});
   edit.options_table = toml::DottedName(options);
 
-  // Where the options table is, whether anything configures runc, and what would clash.
-  std::optional<size_t> header;
-  bool runc_configured = false;
+  // What would clash: runc's options set another way than by their own table.
+  std::optional<size_t> seen_header;
   for (size_t i = 0; i < lines.size(); ++i) {
     const toml::ClassifiedLine& line = (*classified)[i];
     const auto clash = [&] {
@@ -217,19 +232,52 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
     };
     if (line.kind == LineKind::kTable || line.kind == LineKind::kArrayTable) {
       if (line.table == options) {
-        if (line.kind == LineKind::kArrayTable || header) return clash();
-        header = i;
+        if (line.kind == LineKind::kArrayTable || seen_header) return clash();
+        seen_header = i;
       }
-      if (StartsWithPath(line.table, runc)) runc_configured = true;
       if (line.kind == LineKind::kArrayTable && StartsWithPath(options, line.table)) return clash();
     } else if (line.kind == LineKind::kKey) {
       const std::vector<std::string> full = Join(line.table, line.key);
       if (line.table == options) continue;
       // An inline table or dotted key defining the options table, or something in it.
       if (StartsWithPath(options, full) || StartsWithPath(full, options)) return clash();
-      if (StartsWithPath(full, runc)) runc_configured = true;
     }
   }
+  if (!parsed->not_toml.ok()) return parsed->not_toml;
+
+  // Whether anything configures runc, and which line is the options table's header: as
+  // toml++ reads the file, the line reader confirming that the line is that header.
+  const bool runc_configured = containerd_toml::At(parsed->root, runc) != nullptr;
+  std::optional<size_t> header;
+  if (const std::optional<size_t> line = containerd_toml::TableLine(parsed->root, options);
+      line && *line >= 1 && *line <= lines.size() && (*classified)[*line - 1].kind == LineKind::kTable &&
+      (*classified)[*line - 1].table == options) {
+    header = *line - 1;
+  }
+  if (header != seen_header) {
+    return absl::FailedPreconditionError(absl::StrCat("tardisctl cannot tell where ", edit.options_table,
+                                                      " is in this config: set BinaryName = ", *quoted,
+                                                      " there yourself, or use --mode path"));
+  }
+
+  // What the edit must read as: the original, BinaryName set (and runc's runtime_type
+  // when the edit adds runc's table, and the version when it writes a new file).
+  ::toml::table intended = parsed->root;
+  const auto verified = [&]() -> absl::StatusOr<ContainerdConfigEdit> {
+    if (!exists) intended.insert_or_assign("version", int64_t{2});
+    if (edit.appended_runc_table) {
+      ::toml::table* runc_table = containerd_toml::TableAt(intended, runc);
+      if (runc_table != nullptr) runc_table->insert_or_assign("runtime_type", "io.containerd.runc.v2");
+    }
+    ::toml::table* options_table = containerd_toml::TableAt(intended, options);
+    if (options_table != nullptr) options_table->insert_or_assign("BinaryName", std::string(binary));
+    if (absl::Status ok = containerd_toml::VerifyEdit(
+            edit.text, intended, absl::StrCat("BinaryName = ", *quoted, " in ", edit.options_table));
+        !ok.ok()) {
+      return ok;
+    }
+    return edit;
+  };
 
   const std::string added = absl::StrCat(" ", kAddedMarker);
   if (header) {
@@ -254,7 +302,7 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
     if (ours.ending.empty()) lines[*header].ending = eol;  // the header was the last line
     lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(*header) + 1, std::move(ours));
     edit.text = toml::JoinLines(lines);
-    return edit;
+    return verified();
   }
 
   // Appended at the end, the file's last line keeping "no final newline" if it had that.
@@ -270,7 +318,7 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
   lines.push_back({absl::StrCat("  BinaryName = ", *quoted, added), final_newline ? eol : ""});
   edit.appended_table = true;
   edit.text = toml::JoinLines(lines);
-  return edit;
+  return verified();
 }
 
 // `text`: the config's content ("" when `exists` is false). `handler`: the runtime's name
@@ -350,6 +398,7 @@ inline absl::StatusOr<ContainerdConfigEdit> AddTardisRuntime(absl::string_view t
       option_keys.push_back(key_line);
     }
   }
+  if (!parsed->not_toml.ok()) return parsed->not_toml;
 
   const std::string added = absl::StrCat(" ", kAddedMarker);
   const std::string& eol = parsed->eol;
@@ -366,6 +415,33 @@ inline absl::StatusOr<ContainerdConfigEdit> AddTardisRuntime(absl::string_view t
   edit.appended_table = true;
   edit.copied_lines = static_cast<int>(runtime_keys.size() + option_keys.size());
   edit.text = toml::JoinLines(lines);
+
+  // What the edit must read as: the original and a new runtime whose settings are runc's
+  // (runtime_type defaulted), whose options are runc's with BinaryName = tardis-runc.
+  ::toml::table intended = parsed->root;
+  if (!exists) intended.insert_or_assign("version", int64_t{2});
+  ::toml::table* new_runtime = containerd_toml::TableAt(intended, runtime);
+  ::toml::table* new_options = containerd_toml::TableAt(intended, options);
+  if (new_runtime != nullptr && new_options != nullptr) {
+    if (const ::toml::node* runc_node = containerd_toml::At(parsed->root, runc); runc_node && runc_node->is_table()) {
+      for (const auto& [key, value] : *runc_node->as_table()) {
+        if (key.str() != "options") new_runtime->insert_or_assign(key.str(), value);
+      }
+    }
+    if (!has_runtime_type) new_runtime->insert_or_assign("runtime_type", "io.containerd.runc.v2");
+    if (const ::toml::node* runc_node = containerd_toml::At(parsed->root, runc_options);
+        runc_node && runc_node->is_table()) {
+      for (const auto& [key, value] : *runc_node->as_table()) new_options->insert_or_assign(key.str(), value);
+    }
+    new_options->insert_or_assign("BinaryName", std::string(binary));
+  }
+  if (absl::Status ok = containerd_toml::VerifyEdit(
+          edit.text, intended,
+          absl::StrCat("a runtime ", handler, " with runc's settings and BinaryName = ", *quoted, " in ",
+                       edit.options_table));
+      !ok.ok()) {
+    return ok;
+  }
   return edit;
 }
 

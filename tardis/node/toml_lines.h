@@ -1,9 +1,12 @@
 // A line-level reading of a TOML file, enough to edit containerd's config.toml as text
-// (no TOML library is available offline, and a text edit is what lets uninstall restore
-// the file exactly): which lines are table headers and which are keys, with their full
-// dotted paths decoded, and which lines belong to a value that spans several lines
+// (a text edit is what lets uninstall restore the file exactly; no TOML library writes a
+// file back byte for byte): which lines are table headers and which are keys, with their
+// full dotted paths decoded, and which lines belong to a value that spans several lines
 // (multi-line strings and arrays), so that nothing inside a value is mistaken for a
-// header or a key.
+// header or a key. What the file means (its version, which table is where, whether it is
+// TOML at all, and whether an edit reads as intended) is toml++'s to say
+// (containerd_config_toml.h); this reader's own refusals come first only because they
+// name the line more plainly.
 #ifndef TARDIS_NODE_TOML_LINES_H_
 #define TARDIS_NODE_TOML_LINES_H_
 
