@@ -181,6 +181,15 @@ inline absl::StatusOr<ParsedConfig> ParseForEdit(absl::string_view text, bool ex
   return config;
 }
 
+// The edit, when toml++ reads its text as exactly `intended`; else the refusal.
+inline absl::StatusOr<ContainerdConfigEdit> Verified(ContainerdConfigEdit edit, const ::toml::table& intended,
+                                                     absl::string_view intent) {
+  if (absl::Status verified = containerd_toml::VerifyEdit(edit.text, intended, intent); !verified.ok()) {
+    return verified;
+  }
+  return edit;
+}
+
 }  // namespace containerd_config_internal
 
 // A runtime handler's name: what a RuntimeClass's `handler` may be (a DNS label), and a
@@ -260,24 +269,19 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
                                                       " there yourself, or use --mode path"));
   }
 
-  // What the edit must read as: the original, BinaryName set (and runc's runtime_type
-  // when the edit adds runc's table, and the version when it writes a new file).
+  // What the edit must read as: the original with BinaryName set (and runc's
+  // runtime_type where nothing configured runc, and the version in a new file).
   ::toml::table intended = parsed->root;
-  const auto verified = [&]() -> absl::StatusOr<ContainerdConfigEdit> {
-    if (!exists) intended.insert_or_assign("version", int64_t{2});
-    if (edit.appended_runc_table) {
-      ::toml::table* runc_table = containerd_toml::TableAt(intended, runc);
-      if (runc_table != nullptr) runc_table->insert_or_assign("runtime_type", "io.containerd.runc.v2");
+  if (!exists) intended.insert_or_assign("version", int64_t{2});
+  if (!runc_configured) {
+    if (::toml::table* runc_table = containerd_toml::TableAt(intended, runc); runc_table != nullptr) {
+      runc_table->insert_or_assign("runtime_type", "io.containerd.runc.v2");
     }
-    ::toml::table* options_table = containerd_toml::TableAt(intended, options);
-    if (options_table != nullptr) options_table->insert_or_assign("BinaryName", std::string(binary));
-    if (absl::Status ok = containerd_toml::VerifyEdit(
-            edit.text, intended, absl::StrCat("BinaryName = ", *quoted, " in ", edit.options_table));
-        !ok.ok()) {
-      return ok;
-    }
-    return edit;
-  };
+  }
+  if (::toml::table* options_table = containerd_toml::TableAt(intended, options); options_table != nullptr) {
+    options_table->insert_or_assign("BinaryName", std::string(binary));
+  }
+  const std::string intent = absl::StrCat("BinaryName = ", *quoted, " in ", edit.options_table);
 
   const std::string added = absl::StrCat(" ", kAddedMarker);
   if (header) {
@@ -302,7 +306,7 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
     if (ours.ending.empty()) lines[*header].ending = eol;  // the header was the last line
     lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(*header) + 1, std::move(ours));
     edit.text = toml::JoinLines(lines);
-    return verified();
+    return Verified(std::move(edit), intended, intent);
   }
 
   // Appended at the end, the file's last line keeping "no final newline" if it had that.
@@ -318,7 +322,7 @@ inline absl::StatusOr<ContainerdConfigEdit> SetRuncBinaryName(absl::string_view 
   lines.push_back({absl::StrCat("  BinaryName = ", *quoted, added), final_newline ? eol : ""});
   edit.appended_table = true;
   edit.text = toml::JoinLines(lines);
-  return verified();
+  return Verified(std::move(edit), intended, intent);
 }
 
 // `text`: the config's content ("" when `exists` is false). `handler`: the runtime's name
@@ -428,21 +432,16 @@ inline absl::StatusOr<ContainerdConfigEdit> AddTardisRuntime(absl::string_view t
         if (key.str() != "options") new_runtime->insert_or_assign(key.str(), value);
       }
     }
-    if (!has_runtime_type) new_runtime->insert_or_assign("runtime_type", "io.containerd.runc.v2");
+    if (!new_runtime->contains("runtime_type")) new_runtime->insert_or_assign("runtime_type", "io.containerd.runc.v2");
     if (const ::toml::node* runc_node = containerd_toml::At(parsed->root, runc_options);
         runc_node && runc_node->is_table()) {
       for (const auto& [key, value] : *runc_node->as_table()) new_options->insert_or_assign(key.str(), value);
     }
     new_options->insert_or_assign("BinaryName", std::string(binary));
   }
-  if (absl::Status ok = containerd_toml::VerifyEdit(
-          edit.text, intended,
-          absl::StrCat("a runtime ", handler, " with runc's settings and BinaryName = ", *quoted, " in ",
-                       edit.options_table));
-      !ok.ok()) {
-    return ok;
-  }
-  return edit;
+  return Verified(std::move(edit), intended,
+                  absl::StrCat("a runtime ", handler, " with runc's settings and BinaryName = ", *quoted, " in ",
+                               edit.options_table));
 }
 
 struct ContainerdConfigUndo {
