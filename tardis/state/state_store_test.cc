@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
@@ -206,6 +208,50 @@ TEST_F(StateStoreTest, ReadersNeverSeeATornExitRecord) {
     ++reads;
   }
   EXPECT_GT(reads, 0);
+}
+
+}  // namespace
+}  // namespace tardis
+
+namespace tardis {
+namespace {
+
+// Forget() reads the mount table only for a state holding a directory (a restore's
+// scratch, where a killed restore leaves a mount).
+TEST(HoldsDirectoryTest, OnlyASubdirectoryOrAnUnlistableDirectoryCounts) {
+  const std::string top = absl::StrCat(::testing::TempDir(), "/holds-", ::getpid());
+  struct Case {
+    const char* name;
+    std::function<void(const std::string&)> make;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"empty", [](const std::string& d) { ASSERT_EQ(::mkdir(d.c_str(), 0700), 0); }, false},
+      {"files only",
+       [](const std::string& d) {
+         ASSERT_EQ(::mkdir(d.c_str(), 0700), 0);
+         ASSERT_TRUE(WriteFileAtomically(d + "/record.json", "{}", 0600, Durability::kProcessCrash).ok());
+         ASSERT_TRUE(WriteFileAtomically(d + "/skip-start", "", 0600, Durability::kProcessCrash).ok());
+       },
+       false},
+      {"a symlink to a directory",
+       [](const std::string& d) {
+         ASSERT_EQ(::mkdir(d.c_str(), 0700), 0);
+         ASSERT_EQ(::symlink("/", (d + "/root").c_str()), 0);
+       },
+       false},
+      {"a subdirectory",
+       [](const std::string& d) { ASSERT_TRUE(MakeDirectories(d + "/restore-work/.criu.cgyard.x", 0700).ok()); },
+       true},
+      {"missing: cannot be listed", [](const std::string&) {}, true},
+  };
+  ASSERT_TRUE(MakeDirectories(top, 0700).ok());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string dir = absl::StrCat(top, "/", i);
+    cases[i].make(dir);
+    EXPECT_EQ(HoldsDirectory(dir), cases[i].want) << cases[i].name;
+  }
+  EXPECT_TRUE(RemoveTree(top).ok());
 }
 
 }  // namespace
