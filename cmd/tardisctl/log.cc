@@ -8,7 +8,7 @@
 #include "tardis/config/load_host_config.h"
 #include "tardis/log/level.h"
 #include "tardis/node/host_config_edit.h"
-#include "tardis/node/node_files.h"
+#include "tardis/sys/files.h"
 #include "tardis/sys/files.h"
 
 namespace tardisctl {
@@ -27,7 +27,7 @@ const node::CommandSpec kSpec = {
 int Run(Context& context, const node::ParsedOptions& options) {
   const std::string& path = context.config_path;
   if (!options.has("level") && !options.has("file")) {
-    const bool exists = node::Exists(path);
+    const bool exists = tardis::Exists(path);
     std::cout << "log_level = " << tardis::LogLevelName(context.host.config.log_level) << "\n"
               << "log_file = " << context.host.config.log_file << "\n"
               << (exists ? absl::StrCat("(from ", path, ")") : absl::StrCat("(defaults: ", path, " does not exist)"))
@@ -44,17 +44,17 @@ int Run(Context& context, const node::ParsedOptions& options) {
   if (options.has("file")) {
     if (absl::Status valid = node::ValidateLogFile(file); !valid.ok()) return UsageError("log", valid.message());
   }
-  absl::StatusOr<std::optional<std::string>> text = node::ReadIfExists(path, tardis::kMaxConfigBytes);
+  absl::StatusOr<std::optional<std::string>> text = tardis::ReadIfExists(path, tardis::kMaxConfigBytes);
   if (!text.ok()) return Failure("log", text.status().message());
   std::string edited = text->value_or("");
   if (!level.empty()) edited = node::SetHostConfigValue(edited, "log_level", level);
   if (!file.empty()) edited = node::SetHostConfigValue(edited, "log_file", file);
   if (!text->has_value()) {
-    if (absl::Status made = tardis::MakeDirectories(node::DirName(path), 0755); !made.ok()) {
+    if (absl::Status made = tardis::MakeDirectories(tardis::DirName(path), 0755); !made.ok()) {
       return Failure("log", made.message());
     }
   }
-  if (absl::Status written = node::ReplaceFileKeepingMode(path, edited, 0644); !written.ok()) {
+  if (absl::Status written = tardis::ReplaceFileKeepingMode(path, edited, 0644); !written.ok()) {
     return Failure("log", written.message());
   }
   const tardis::HostConfig now = tardis::ParseHostConfig(edited).config;

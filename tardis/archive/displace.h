@@ -28,7 +28,7 @@
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/sys/errno_status.h"
 
 namespace tardis::archive {

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/archive/test_files.h"
 #include "tardis/archive/test_tree.h"
 

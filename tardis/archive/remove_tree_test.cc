@@ -1,6 +1,6 @@
 // RemoveTree(): removes what is below the path and nothing else: never through a
 // symlink, never into another mount, at any depth.
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

@@ -18,7 +18,7 @@
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/sys/errno_status.h"
 
 namespace tardis::archive::testing {

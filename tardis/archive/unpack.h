@@ -57,7 +57,7 @@
 
 #include "tardis/archive/entry_policy.h"
 #include "tardis/archive/libarchive.h"
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/archive/unpack_budget.h"
 #include "tardis/sys/stream_hash.h"
 #include "tardis/archive/working_directory.h"

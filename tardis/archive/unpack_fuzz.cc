@@ -16,7 +16,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/string_view.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/archive/test_tree.h"
 #include "tardis/archive/unpack.h"
 #include "tardis/sys/stream_hash.h"

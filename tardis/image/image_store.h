@@ -31,7 +31,7 @@
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/sys/file_digest.h"
 #include "tardis/image/manifest.h"
 #include "tardis/image/validity.h"

@@ -13,7 +13,7 @@
 #include <absl/strings/str_split.h>
 #include <gtest/gtest.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/testing/golden.h"
 
 namespace tardis {

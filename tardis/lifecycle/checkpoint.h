@@ -51,7 +51,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tardis/archive/pack.h"
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"

@@ -18,7 +18,7 @@
 
 #include <absl/strings/str_cat.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/container/recorded_dir.h"
 #include "tardis/container/runc_state.h"
 #include "tardis/image/image_store.h"
@@ -101,7 +101,7 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   if (fate.delete_image) {
     absl::Status removed = RemoveRecordedDir(node, record->image_dir, RemoveImage);
     if (removed.ok() && !record->work_dir.empty()) {
-      removed = RemoveRecordedDir(node, record->work_dir, archive::RemoveTree);
+      removed = RemoveRecordedDir(node, record->work_dir, RemoveTree);
     }
     if (removed.ok()) {
       (void)state.ForgetExit();

@@ -23,17 +23,16 @@
 
 #include "tardis/lifecycle/handler.h"
 #include "tardis/listener/listener_lock.h"
+#include "tardis/sys/files.h"
 
 namespace tardis {
 
 // The configured tardis-listen, or the one installed beside the running binary.
 inline std::string ListenBinary(const HostConfig& config) {
   if (!config.tardis_listen.empty()) return config.tardis_listen;
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "";
-  const std::string path(self, static_cast<size_t>(n));
-  return absl::StrCat(path.substr(0, path.rfind('/')), "/tardis-listen");
+  const std::string self = SelfExecutable();
+  if (self.empty()) return "";
+  return absl::StrCat(self.substr(0, self.rfind('/')), "/tardis-listen");
 }
 
 inline void EnsureListenerRunning(const Node& node) {

@@ -14,7 +14,6 @@
 #include <absl/strings/string_view.h>
 #include <absl/strings/strip.h>
 
-#include "tardis/node/process.h"
 #include "tardis/sys/exec.h"
 
 namespace tardis::node {

@@ -48,9 +48,9 @@
 #include "tardis/node/install_record.h"
 #include "tardis/node/install_step_actions.h"
 #include "tardis/node/install_steps.h"
-#include "tardis/node/node_files.h"
 #include "tardis/node/utf8.h"
 #include "tardis/sys/exec.h"
+#include "tardis/sys/files.h"
 
 namespace tardis::node {
 

@@ -23,7 +23,7 @@
 #include "tardis/node/install_options.h"
 #include "tardis/node/install_record.h"
 #include "tardis/node/install_steps.h"
-#include "tardis/node/node_files.h"  // DirName, BaseName (string functions only)
+#include "tardis/sys/files.h"  // DirName, BaseName (string functions only)
 
 namespace tardis::node {
 

@@ -28,10 +28,9 @@
 #include "tardis/node/install_options.h"
 #include "tardis/node/install_record.h"
 #include "tardis/node/install_steps.h"
-#include "tardis/node/node_files.h"
-#include "tardis/node/process.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/exec.h"
+#include "tardis/sys/files.h"
 
 namespace tardis::node {
 
@@ -71,7 +70,7 @@ inline bool IsTardisRuncLink(const std::string& path) {
 }
 
 // `systemctl args`, its failure explained with what systemctl wrote on stderr (hence
-// node/process.h: tardis/sys/exec.h does not capture stderr).
+// RunCaptured in tardis/sys/exec.h: it captures stderr too).
 inline absl::Status RunSystemctlCommand(const std::string& systemctl, const std::vector<std::string>& args,
                                         const Say& say) {
   const std::string binary = ResolveExecutable(systemctl);

@@ -26,7 +26,7 @@
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/container/leftover_mounts.h"
 #include "tardis/container/recorded_dir.h"
 #include "tardis/image/image_store.h"

@@ -30,7 +30,7 @@
 
 #include <absl/strings/str_cat.h>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/config/host_config.h"
 #include "tardis/log/logger.h"
 #include "tardis/node/ctr.h"

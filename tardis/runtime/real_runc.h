@@ -15,6 +15,7 @@
 
 #include "tardis/config/host_config.h"
 #include "tardis/sys/exec.h"
+#include "tardis/sys/files.h"
 
 namespace tardis {
 
@@ -22,7 +23,7 @@ class RealRunc {
  public:
   // FailedPrecondition when `configured` is this very program; NotFound when missing.
   static absl::StatusOr<RealRunc> Find(const std::string& configured,
-                                       const std::string& self = "/proc/self/exe") {
+                                       const std::string& self = kSelfExecutableLink) {
     const std::string path = ResolveExecutable(configured);
     if (path.empty() || ::access(path.c_str(), X_OK) != 0) {
       return absl::NotFoundError(absl::StrCat("real_runc not found: ", configured));

@@ -37,7 +37,7 @@
 #include <absl/strings/str_cat.h>
 #include <nlohmann/json.hpp>
 
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/container/leftover_mounts.h"
 #include "tardis/state/checkpoint_stats.h"
 #include "tardis/state/container_record.h"

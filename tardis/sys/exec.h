@@ -1,5 +1,7 @@
 // Running other programs: replacing this process (the pass-through path), or running a
-// child (and waiting for it, at once or later) with stdio inherited or stdout captured.
+// child (and waiting for it, at once or later) with stdio inherited, or stdout (and
+// stderr) captured. The one process runner of Tardis: the handlers' runc and tardisctl's
+// ctr and systemctl all start here.
 #ifndef TARDIS_SYS_EXEC_H_
 #define TARDIS_SYS_EXEC_H_
 
@@ -32,12 +34,18 @@ extern char** environ;
 
 namespace tardis {
 
+// The directories of $PATH in order, or of `fallback` when PATH is unset. An empty entry
+// stays empty: what it means (the current directory, or nothing) is the caller's to say.
+inline std::vector<std::string> PathDirectories(absl::string_view fallback) {
+  const char* path = std::getenv("PATH");
+  return absl::StrSplit(path != nullptr ? absl::string_view(path) : fallback, ':');
+}
+
 // `name` if it contains a slash; otherwise the first executable of that name in $PATH
 // (as execvp would pick), or "" when there is none.
 inline std::string ResolveExecutable(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+  for (const std::string& dir : PathDirectories("/usr/bin:/bin")) {
     const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
@@ -68,12 +76,15 @@ inline int ExitCodeOf(int wait_status) {
 struct RunOptions {
   bool capture_stdout = false;  // otherwise stdout is inherited
   bool quiet_stderr = false;    // send the child's stderr to /dev/null
+  bool capture_stderr = false;  // read it instead (wins over quiet_stderr)
+  bool null_stdin = false;      // stdin from /dev/null; otherwise inherited
   const std::vector<std::string>* environment = nullptr;  // "NAME=value"s; null: ours
 };
 
 struct RunResult {
   int exit_code = 0;
   std::string stdout_text;  // when captured
+  std::string stderr_text;  // when captured
 };
 
 // A program started by StartProgram. Waiting is not optional: a Child still running
@@ -81,12 +92,15 @@ struct RunResult {
 // returns while a runc it started is still at work.
 class Child {
  public:
-  Child(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  Child(pid_t pid, int stdout_fd, int stderr_fd = -1) : pid_(pid), stdout_fd_(stdout_fd), stderr_fd_(stderr_fd) {}
   Child(Child&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), stdout_fd_(std::exchange(other.stdout_fd_, -1)) {}
+      : pid_(std::exchange(other.pid_, -1)),
+        stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+        stderr_fd_(std::exchange(other.stderr_fd_, -1)) {}
   Child& operator=(Child&&) = delete;
   ~Child() {
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    if (stderr_fd_ >= 0) ::close(stderr_fd_);
     if (pid_ > 0) (void)Wait();
   }
 
@@ -105,6 +119,34 @@ class Child {
     }
     ::close(std::exchange(stdout_fd_, -1));
     return text;
+  }
+
+  // Both captured streams to their ends, read together: reading one to its end first
+  // would deadlock against a child that fills the other pipe meanwhile.
+  void ReadOutputs(std::string* out, std::string* err) {
+    struct pollfd fds[2] = {{stdout_fd_, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
+    std::string* sinks[2] = {out, err};
+    int open_count = (stdout_fd_ >= 0) + (stderr_fd_ >= 0);
+    char buffer[8192];
+    while (open_count > 0) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+        const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          fds[i].fd = -1;  // poll ignores negative descriptors
+          --open_count;
+          continue;
+        }
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      }
+    }
+    if (stdout_fd_ >= 0) ::close(std::exchange(stdout_fd_, -1));
+    if (stderr_fd_ >= 0) ::close(std::exchange(stderr_fd_, -1));
   }
 
   // Its end, or DeadlineExceeded once `timeout_ms` have passed: the child is then killed
@@ -166,6 +208,7 @@ class Child {
 
   pid_t pid_;
   int stdout_fd_;
+  int stderr_fd_;
 };
 
 // Starts `path` with `args` (argv without argv[0], which becomes `path`).
@@ -181,29 +224,42 @@ inline absl::StatusOr<Child> StartProgram(const std::string& path, const std::ve
     envp.push_back(nullptr);
   }
 
-  int pipe_fds[2] = {-1, -1};
+  // Close-on-exec pipes: a child started by another thread meanwhile never inherits
+  // them (finalize runs ctr from several threads at once), so each end sees EOF on time.
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  const auto close_pipes = [&] {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  if ((options.capture_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0) ||
+      (options.capture_stderr && ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
+    const int error = errno;
+    close_pipes();
+    return ErrnoStatus(error, "pipe");
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (options.capture_stdout) {
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-      posix_spawn_file_actions_destroy(&actions);
-      return ErrnoStatus(errno, "pipe");
-    }
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  }
-  if (options.quiet_stderr) {
+  if (options.null_stdin) posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (options.capture_stdout) posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  if (options.capture_stderr) {
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  } else if (options.quiet_stderr) {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   }
   pid_t pid = 0;
   const int error = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(),
                                    options.environment != nullptr ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
+  for (int* write_end : {&out_pipe[1], &err_pipe[1]}) {
+    if (*write_end >= 0) ::close(std::exchange(*write_end, -1));
+  }
   if (error != 0) {
-    if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
+    close_pipes();
     return ErrnoStatus(error, absl::StrCat("spawn ", path));
   }
-  return Child(pid, pipe_fds[0]);
+  return Child(pid, out_pipe[0], err_pipe[0]);
 }
 
 // Runs `path` with `args` (argv without argv[0], which becomes `path`) and waits.
@@ -212,11 +268,27 @@ inline absl::StatusOr<RunResult> RunProgram(const std::string& path, const std::
   absl::StatusOr<Child> child = StartProgram(path, args, options);
   if (!child.ok()) return child.status();
   RunResult result;
-  result.stdout_text = child->ReadStdout();
+  child->ReadOutputs(&result.stdout_text, &result.stderr_text);
   absl::StatusOr<int> code = child->Wait();
   if (!code.ok()) return code.status();
   result.exit_code = *code;
   return result;
+}
+
+// What a helper program (ctr, systemctl) said, both streams: a failed ctr explains itself
+// on stderr, and that explanation is what an operator needs in a report.
+struct Captured {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+// Runs `path` with `args` (argv[0] is `path`), stdin from /dev/null, and waits.
+inline absl::StatusOr<Captured> RunCaptured(const std::string& path, const std::vector<std::string>& args) {
+  absl::StatusOr<RunResult> ran =
+      RunProgram(path, args, {.capture_stdout = true, .capture_stderr = true, .null_stdin = true});
+  if (!ran.ok()) return ran.status();
+  return Captured{ran->exit_code, std::move(ran->stdout_text), std::move(ran->stderr_text)};
 }
 
 }  // namespace tardis

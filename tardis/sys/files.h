@@ -1,5 +1,6 @@
-// Small-file I/O that state and configuration rely on: bounded reads, crash-safe
-// replacement, and directory creation.
+// File I/O that state, configuration and install rely on: bounded reads, crash-safe
+// replacement (one atomic writer), moves, directory creation, and telling what is at a
+// path without following a symlink.
 #ifndef TARDIS_SYS_FILES_H_
 #define TARDIS_SYS_FILES_H_
 
@@ -9,8 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
@@ -66,6 +70,28 @@ inline absl::Status WriteAll(int fd, absl::string_view data, absl::string_view w
   return absl::OkStatus();
 }
 
+inline bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+inline bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The directory part of `path`, as dirname(1) gives it for the paths Tardis uses.
+inline std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+inline std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 // A copy of the regular file `from` at `to` (which must not exist); nothing is left at
 // `to` when it fails.
 inline absl::Status CopyFile(const std::string& from, const std::string& to) {
@@ -85,12 +111,32 @@ inline absl::Status CopyFile(const std::string& from, const std::string& to) {
   return copied;
 }
 
-// Moves the regular file `from` to `to` (which must not exist), across filesystems too:
-// there by copying it, then removing the original.
+// Moves the regular file or symlink `from` to `to`, which must not exist (a move never
+// replaces: what is at `to` may be the only copy of something), across filesystems too:
+// there by copying it (a symlink as a symlink, a file with its mode and owner), then
+// removing the original.
 inline absl::Status MoveFile(const std::string& from, const std::string& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return absl::OkStatus();
   if (errno != EXDEV) return ErrnoStatus(errno, absl::StrCat("move ", from, " to ", to));
-  if (absl::Status copied = CopyFile(from, to); !copied.ok()) return copied;
+  struct stat st;
+  if (::lstat(from.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", from));
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    const ssize_t n = ::readlink(from.c_str(), target, sizeof target - 1);
+    if (n < 0) return ErrnoStatus(errno, absl::StrCat("read the link ", from));
+    target[n] = '\0';
+    if (::symlink(target, to.c_str()) != 0) return ErrnoStatus(errno, absl::StrCat("symlink ", to));
+  } else if (S_ISREG(st.st_mode)) {
+    if (absl::Status copied = CopyFile(from, to); !copied.ok()) return copied;
+    const bool ours = st.st_uid == ::geteuid() && st.st_gid == ::getegid();
+    if ((!ours && ::lchown(to.c_str(), st.st_uid, st.st_gid) != 0) || ::chmod(to.c_str(), st.st_mode & 07777) != 0) {
+      const absl::Status status = ErrnoStatus(errno, absl::StrCat("keep the mode and owner of ", to));
+      ::unlink(to.c_str());
+      return status;
+    }
+  } else {
+    return absl::FailedPreconditionError(absl::StrCat(from, " is neither a file nor a symlink"));
+  }
   if (::unlink(from.c_str()) != 0) return ErrnoStatus(errno, absl::StrCat("remove ", from));
   return absl::OkStatus();
 }
@@ -116,10 +162,7 @@ inline void FsyncDirectory(const std::string& dir) {
 }
 
 // The same for the directory holding `path`.
-inline void FsyncDirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  FsyncDirectory(slash == 0 ? "/" : slash == std::string::npos ? "." : path.substr(0, slash));
-}
+inline void FsyncDirectoryOf(const std::string& path) { FsyncDirectory(DirName(path)); }
 
 // What a write must outlive. A flush to disk costs a fraction of a millisecond to
 // several, so it is paid only where it protects something.
@@ -132,16 +175,35 @@ enum class Durability {
   kPowerLoss,
 };
 
-// Replaces `path` with `content` so that a reader, or a crash at any moment, sees
-// either the old file or the new one: write a sibling, fsync it (kPowerLoss), rename it
-// over.
-inline absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
-                                        mode_t mode = 0644, Durability durability = Durability::kPowerLoss) {
-  const bool sync = durability == Durability::kPowerLoss;
+// Who owns a file and how it may be used, set exactly (no umask): for a file that must
+// come back as it was, like containerd's config.
+struct FileAttributes {
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+namespace files_internal {
+
+// The one atomic writer. The sibling is created O_EXCL: a write never lands in an inode
+// that was already there (a symlink, or a hard link to some other file, left where the
+// sibling goes). Such a leftover (a writer of the same pid killed mid-write, pids being
+// reused) is unlinked, once, and the sibling created afresh.
+inline absl::Status ReplaceAtomically(const std::string& path, absl::string_view content, mode_t create_mode,
+                                      const FileAttributes* exact, Durability durability) {
   const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  const auto create = [&] { return ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, create_mode); };
+  int fd = create();
+  if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0) fd = create();
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("create ", temp));
+  const bool sync = durability == Durability::kPowerLoss;
   absl::Status status = WriteAll(fd, content, temp);
+  if (exact != nullptr) {
+    if (status.ok() && ::fchown(fd, exact->uid, exact->gid) != 0) {
+      status = ErrnoStatus(errno, absl::StrCat("chown ", temp));
+    }
+    if (status.ok() && ::fchmod(fd, exact->mode) != 0) status = ErrnoStatus(errno, absl::StrCat("chmod ", temp));
+  }
   if (status.ok() && sync && ::fsync(fd) != 0) status = ErrnoStatus(errno, absl::StrCat("fsync ", temp));
   ::close(fd);
   if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
@@ -153,6 +215,38 @@ inline absl::Status WriteFileAtomically(const std::string& path, absl::string_vi
   }
   if (sync) FsyncDirectoryOf(path);
   return absl::OkStatus();
+}
+
+}  // namespace files_internal
+
+// Replaces `path` with `content` so that a reader, or a crash at any moment, sees
+// either the old file or the new one: write a sibling, fsync it (kPowerLoss), rename it
+// over. The new file gets `mode` less the umask, and belongs to us.
+inline absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
+                                        mode_t mode = 0644, Durability durability = Durability::kPowerLoss) {
+  return files_internal::ReplaceAtomically(path, content, mode, nullptr, durability);
+}
+
+// The same, with mode and owner exactly as given.
+inline absl::Status ReplaceFile(const std::string& path, absl::string_view content, mode_t mode, uid_t uid,
+                                gid_t gid) {
+  const FileAttributes exact{mode, uid, gid};
+  return files_internal::ReplaceAtomically(path, content, 0600, &exact, Durability::kPowerLoss);
+}
+
+// Replaces an existing file keeping its mode and owner; a new one gets `new_mode`, ours.
+inline absl::Status ReplaceFileKeepingMode(const std::string& path, absl::string_view content, mode_t new_mode) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return ReplaceFile(path, content, st.st_mode & 07777, st.st_uid, st.st_gid);
+  return ReplaceFile(path, content, new_mode, ::geteuid(), ::getegid());
+}
+
+// Copies a regular file to `to`, replacing it atomically, with `mode` (unlike
+// CopyFile(from, to), which never replaces).
+inline absl::Status CopyFile(const std::string& from, const std::string& to, mode_t mode) {
+  absl::StatusOr<std::string> content = ReadSmallFile(from, 512u << 20);
+  if (!content.ok()) return content.status();
+  return ReplaceFile(to, *content, mode, ::geteuid(), ::getegid());
 }
 
 // mkdir -p. Existing directories are fine; anything else in the way is an error.
@@ -169,6 +263,63 @@ inline absl::Status MakeDirectories(const std::string& path, mode_t mode = 0755)
   if (!S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
   return absl::OkStatus();
 }
+
+// mkdir -p that reports the directories it made, outermost first (so that an undo
+// removes exactly those, innermost first).
+inline absl::Status MakeDirectoriesNoting(const std::string& path, std::vector<std::string>* made) {
+  for (size_t at = 1; at <= path.size(); ++at) {
+    if (at != path.size() && path[at] != '/') continue;
+    const std::string prefix = path.substr(0, at);
+    if (::mkdir(prefix.c_str(), 0755) == 0) {
+      made->push_back(prefix);
+      continue;
+    }
+    if (errno == EEXIST) continue;
+    return ErrnoStatus(errno, absl::StrCat("mkdir ", prefix));
+  }
+  if (!IsDirectory(path)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
+  return absl::OkStatus();
+}
+
+inline constexpr size_t kMaxEditedFileBytes = 4 << 20;
+
+// The file's content, or nullopt when nothing is there. A symlink is refused: install
+// must never edit (or let uninstall restore) something other than what the path names.
+inline absl::StatusOr<std::optional<std::string>> ReadIfExists(const std::string& path,
+                                                               size_t limit = kMaxEditedFileBytes) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoStatus(errno, absl::StrCat("stat ", path));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is a symlink; name the file it points to instead"));
+  }
+  if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  absl::StatusOr<std::string> content = ReadSmallFile(path, limit);
+  if (!content.ok()) return content.status();
+  return std::optional<std::string>(*std::move(content));
+}
+
+inline absl::Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(errno, absl::StrCat("remove ", path));
+  return absl::OkStatus();
+}
+
+// The target of a symlink, or nullopt when `path` is not one.
+inline std::optional<std::string> SymlinkTarget(const std::string& path) {
+  char buffer[PATH_MAX];
+  const ssize_t n = ::readlink(path.c_str(), buffer, sizeof buffer);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof buffer) return std::nullopt;
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+// The link naming the running program; stat(2) through it reaches the binary itself
+// even when it was replaced or renamed since it started.
+inline constexpr char kSelfExecutableLink[] = "/proc/self/exe";
+
+// The running program's own path, or "" when it cannot be read.
+inline std::string SelfExecutable() { return SymlinkTarget(kSelfExecutableLink).value_or(""); }
 
 }  // namespace tardis
 

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
@@ -144,10 +145,49 @@ TEST(FilesTest, MoveFileCrossesFilesystems) {
   struct stat a, b;
   ASSERT_EQ(::stat(from.c_str(), &a), 0);
   if (::stat("/dev/shm", &b) != 0 || a.st_dev == b.st_dev) GTEST_SKIP() << "/dev/shm is not another filesystem";
+  ASSERT_EQ(::chmod(from.c_str(), 0751), 0);
   ASSERT_TRUE(MoveFile(from, to).ok());
   EXPECT_EQ(ReadSmallFile(to, 4 << 20).value_or("?"), content);
   EXPECT_NE(::access(from.c_str(), F_OK), 0);
+  ASSERT_EQ(::stat(to.c_str(), &b), 0);
+  EXPECT_EQ(b.st_mode & 07777, 0751u) << "a move keeps the mode";
   ::unlink(to.c_str());
+
+  // A symlink stays a symlink, pointing where it did; a taken `to` is never replaced.
+  const std::string link = Temp("cross-link");
+  ASSERT_EQ(::symlink("somewhere/else", link.c_str()), 0);
+  ASSERT_TRUE(MoveFile(link, to).ok());
+  EXPECT_EQ(SymlinkTarget(to).value_or("?"), "somewhere/else");
+  EXPECT_FALSE(SymlinkTarget(link).has_value());
+  ASSERT_EQ(::symlink("again", link.c_str()), 0);
+  EXPECT_FALSE(MoveFile(link, to).ok());
+  EXPECT_EQ(SymlinkTarget(to).value_or("?"), "somewhere/else");
+  ::unlink(to.c_str());
+  ::unlink(link.c_str());
+}
+
+TEST(FilesTest, ReplaceFileSetsTheModeExactly) {
+  const std::string path = Temp("replaced");
+  const mode_t old_umask = ::umask(0077);
+  ASSERT_TRUE(ReplaceFile(path, "new", 0644, ::geteuid(), ::getegid()).ok());
+  ::umask(old_umask);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(*ReadSmallFile(path, 100), "new");
+  ASSERT_TRUE(ReplaceFileKeepingMode(path, "newer", 0600).ok());
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u) << "an existing file keeps its mode";
+}
+
+TEST(FilesTest, PathParts) {
+  struct Case {
+    std::string path, dir, base;
+  };
+  for (const Case& c : std::vector<Case>{{"/a/b", "/a", "b"}, {"/a", "/", "a"}, {"a", ".", "a"}, {"a/", "a", ""}}) {
+    EXPECT_EQ(DirName(c.path), c.dir) << c.path;
+    EXPECT_EQ(BaseName(c.path), c.base) << c.path;
+  }
 }
 
 // /proc/<pid>/stat's command name is the process's own choice: spaces and ')' in it do
@@ -185,6 +225,17 @@ TEST(ExecTest, RunCapturesStdout) {
                           {.capture_stdout = true, .quiet_stderr = true});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->stdout_text, "out\n");
+}
+
+TEST(ExecTest, RunCapturedKeepsBothStreamsAndGivesNoStdin) {
+  // More than a pipe holds on stderr before stdout ends: reading one stream to its
+  // end first would never finish.
+  const auto ran = RunCaptured("/bin/sh", {"-c", "head -c 200000 /dev/zero >&2; cat; echo out; exit 4"});
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->exit_code, 4);
+  EXPECT_EQ(ran->out, "out\n");
+  EXPECT_EQ(ran->err.size(), 200000u);
+  EXPECT_FALSE(RunCaptured("/nonexistent/binary", {}).ok());
 }
 
 // A started child runs while the caller works, and is waited for exactly once.

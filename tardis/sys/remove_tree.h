@@ -10,8 +10,8 @@
 // same directory (device and inode) as before. A path that does not exist is success.
 // Symlinks in the path leading to the tree (its parent directories) are the caller's
 // and are followed; its last component is not.
-#ifndef TARDIS_ARCHIVE_REMOVE_TREE_H_
-#define TARDIS_ARCHIVE_REMOVE_TREE_H_
+#ifndef TARDIS_SYS_REMOVE_TREE_H_
+#define TARDIS_SYS_REMOVE_TREE_H_
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/quote.h"
 
-namespace tardis::archive {
+namespace tardis {
 
 namespace remove_tree_internal {
 
@@ -212,10 +212,6 @@ inline absl::Status RemoveTree(const std::string& path) {
   return status;
 }
 
-}  // namespace tardis::archive
-
-namespace tardis {
-using archive::RemoveTree;
 }  // namespace tardis
 
-#endif  // TARDIS_ARCHIVE_REMOVE_TREE_H_
+#endif  // TARDIS_SYS_REMOVE_TREE_H_
