@@ -33,7 +33,7 @@
 // a container that no longer holds its identity's lease (another container took the
 // job over: its image is not this container's to write). If runc fails, its status is
 // returned and the previous image stays. If runc succeeds but the archive failed, CRIU's
-// dump goes where plain runc would have put it (dump_handover.h) and the container stops:
+// dump goes where plain runc would have put it (image/dump_handover.h) and the container stops:
 // containerd gets its own checkpoint, and the previous image stays. What the caller finds
 // at its --image-path after a successful checkpoint is callers_dump.h's decision. What
 // each checkpoint cost, or why it failed, is kept beside the container's record
@@ -52,6 +52,7 @@
 
 #include "tardis/archive/pack.h"
 #include "tardis/sys/remove_tree.h"
+#include "tardis/image/dump_handover.h"
 #include "tardis/image/image_key.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/manifest.h"
@@ -59,7 +60,6 @@
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/callers_dump.h"
-#include "tardis/lifecycle/dump_handover.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/listener_starter.h"

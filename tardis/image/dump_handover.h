@@ -9,8 +9,8 @@
 // ShareDumpWithCaller(): the same files, left in Tardis's published image too, for a
 // caller that restores from its own copy (Docker, see callers_dump.h): hard links where
 // both directories are on one filesystem, copies otherwise.
-#ifndef TARDIS_LIFECYCLE_DUMP_HANDOVER_H_
-#define TARDIS_LIFECYCLE_DUMP_HANDOVER_H_
+#ifndef TARDIS_IMAGE_DUMP_HANDOVER_H_
+#define TARDIS_IMAGE_DUMP_HANDOVER_H_
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -88,4 +88,4 @@ inline absl::StatusOr<std::string> ShareDumpWithCaller(const std::string& criu_d
 
 }  // namespace tardis
 
-#endif  // TARDIS_LIFECYCLE_DUMP_HANDOVER_H_
+#endif  // TARDIS_IMAGE_DUMP_HANDOVER_H_
