@@ -35,7 +35,7 @@ TEST(DecideCheckpointIdentityTest, GoldenCases) {
   const std::vector<GoldenCase> cases = ReadGoldenCases("testdata/container/checkpoint_identity.golden");
   ASSERT_GE(cases.size(), 20u);
   for (const GoldenCase& c : cases) {
-    for (const auto& [key, value] : c.fields) {
+    for (const auto& [key, value] : c.all()) {
       EXPECT_TRUE(key == "checkpoint_id" || key == "k8s" || key == "id" || key == "want")
           << "checkpoint_identity.golden:" << c.line << ": unknown key " << key;
     }

@@ -18,6 +18,7 @@
 
 #include "tardis/container/read_mountinfo.h"
 #include "tardis/testing/golden.h"
+#include "tardis/testing/cannot_run_here.h"
 
 namespace tardis::container {
 namespace {
@@ -77,8 +78,8 @@ TEST(SplitSuperOptionsTest, SplitsOnUnescapedCommasOnly) {
 // upperdir in what the kernel reports. The namespace (and the mount with it) goes away
 // when the test process exits; the mount is also undone explicitly.
 TEST(OverlayUpperdirAtTest, FindsALiveOverlay) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
-  if (::unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "unshare(CLONE_NEWNS): " << errno;
+  if (::geteuid() != 0) TARDIS_CANNOT_RUN_HERE("needs root to mount");
+  if (::unshare(CLONE_NEWNS) != 0) TARDIS_CANNOT_RUN_HERE("unshare(CLONE_NEWNS): " << errno);
   ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
   char* real = ::realpath(::testing::TempDir().c_str(), nullptr);
   ASSERT_NE(real, nullptr);
@@ -94,7 +95,7 @@ TEST(OverlayUpperdirAtTest, FindsALiveOverlay) {
   const std::string options =
       absl::StrCat("lowerdir=", lower, ",upperdir=", base, "/up\\,per\tdir,workdir=", work);
   if (::mount("overlay", (c10 + "/rootfs").c_str(), "overlay", 0, options.c_str()) != 0) {
-    GTEST_SKIP() << "cannot mount overlay here: " << errno;
+    TARDIS_CANNOT_RUN_HERE("cannot mount overlay here: " << errno);
   }
   const absl::StatusOr<std::string> mountinfo = ReadMountinfo();
   ASSERT_TRUE(mountinfo.ok()) << mountinfo.status();

@@ -44,7 +44,7 @@ TEST(DecideClaimTest, GoldenCases) {
   const std::vector<GoldenCase> cases = ReadGoldenCases("testdata/image/lease.golden");
   ASSERT_GE(cases.size(), 14u);
   for (const GoldenCase& c : cases) {
-    for (const auto& [key, value] : c.fields) {
+    for (const auto& [key, value] : c.all()) {
       EXPECT_TRUE(key == "lease" || key == "me" || key == "now" || key == "stale" || key == "want")
           << "lease.golden:" << c.line << ": unknown key " << key;
     }

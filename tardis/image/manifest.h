@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tardis/sys/sha256.h"
+#include "tardis/sys/stream_hash.h"
 
 namespace tardis {
 
@@ -90,14 +91,6 @@ inline bool IsPlainRelativePath(absl::string_view path) {
   return true;
 }
 
-inline bool IsHexDigest(absl::string_view text) {
-  if (text.size() != 32) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 inline absl::StatusOr<ImageFile> ParseImageFile(const nlohmann::json& json) {
   if (!json.is_object()) return absl::DataLossError("file entry is not an object");
   const auto path = json.find("path");
@@ -109,7 +102,7 @@ inline absl::StatusOr<ImageFile> ParseImageFile(const nlohmann::json& json) {
   }
   ImageFile file{path->get<std::string>(), bytes->get<uint64_t>(), digest->get<std::string>(), ""};
   if (!IsPlainRelativePath(file.path)) return absl::DataLossError(absl::StrCat("bad path: ", file.path));
-  if (!IsHexDigest(file.xxh3_128)) return absl::DataLossError(absl::StrCat("bad checksum for ", file.path));
+  if (!IsLowerHex(file.xxh3_128, kXxh3_128HexSize)) return absl::DataLossError(absl::StrCat("bad checksum for ", file.path));
   if (const auto sha = json.find("sha256"); sha != json.end()) {
     if (!sha->is_string() || !IsSha256Hex(sha->get<std::string>())) {
       return absl::DataLossError(absl::StrCat("bad sha256 for ", file.path));

@@ -45,6 +45,7 @@
 #include "tardis/state/state_store.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
+#include "tardis/testing/cannot_run_here.h"
 
 namespace tardis::testing {
 
@@ -83,7 +84,7 @@ exit "$code"
 class HandlerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (overlay mounts)";
+    if (::geteuid() != 0) TARDIS_CANNOT_RUN_HERE("needs root (overlay mounts)");
     char resolved[PATH_MAX];
     ASSERT_NE(::realpath(dir_.path().c_str(), resolved), nullptr);
     top_ = resolved;

@@ -47,8 +47,21 @@ TEST(LoggerTest, NothingBelowThresholdMeansNoFile) {
 }
 
 TEST(LoggerTest, UnwritableLogIsHarmless) {
-  Logger log("tardis-test", "/proc/version/cannot/log/here", LogLevel::kDebug);
-  log.Error("dropped");  // must not crash or throw
+  const std::string unwritable = "/proc/version/cannot/log/here";
+  Logger log("tardis-test", unwritable, LogLevel::kDebug);
+  EXPECT_NO_THROW(log.Error("dropped"));
+  EXPECT_NO_THROW(log.Error("dropped again"));  // a failed write does not spoil the next
+  EXPECT_NE(::access(unwritable.c_str(), F_OK), 0);
+  // The process goes on logging elsewhere: one unwritable log is not a broken logger.
+  const std::string path = absl::StrCat(::testing::TempDir(), "/after-unwritable.log");
+  {
+    Logger other("tardis-test", path, LogLevel::kDebug);
+    other.Error("kept");
+  }
+  std::ifstream in(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_NE(line.find("kept"), std::string::npos) << line;
 }
 
 TEST(LoggerTest, ConcurrentWritersNeverInterleaveLines) {

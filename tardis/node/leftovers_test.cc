@@ -17,6 +17,7 @@
 #include "tardis/archive/test_mounts.h"
 #include "tardis/sys/clock.h"
 #include "tardis/sys/files.h"
+#include "tardis/testing/cannot_run_here.h"
 
 namespace tardis::node {
 namespace {
@@ -59,7 +60,7 @@ class LeftoversTest : public ::testing::Test {
 };
 
 TEST_F(LeftoversTest, OldForgottenStateGoesWithItsMountsYoungStays) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a mount)";
+  if (::geteuid() != 0) TARDIS_CANNOT_RUN_HERE("needs root (a mount)");
   const std::string old_dir = Path("state/containers/.forgotten.default.c1.7.1");
   const std::string young_dir = Path("state/containers/.forgotten.default.c2.7.2");
   ASSERT_TRUE(MakeDirectories(old_dir + "/restore-work/.criu.cgyard.x", 0700).ok());
@@ -77,7 +78,7 @@ TEST_F(LeftoversTest, OldForgottenStateGoesWithItsMountsYoungStays) {
 // Forget() itself detaches what a killed restore left mounted in the container's state
 // (CRIU's cgroup yard), so nothing is left for gc in the first place.
 TEST_F(LeftoversTest, ForgetDetachesAKilledRestoresMounts) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a mount)";
+  if (::geteuid() != 0) TARDIS_CANNOT_RUN_HERE("needs root (a mount)");
   ContainerState state = StateStore(State()).For("default", "c1");
   ASSERT_TRUE(state.Record({"/ckpt/default/c1", "", "/b", 1, "c1", "/b/rootfs"}).ok());
   const std::string yard = state.ScratchDir("restore-work") + "/.criu.cgyard.x";

@@ -15,6 +15,8 @@
 #include <absl/strings/escaping.h>
 #include <absl/strings/string_view.h>
 
+#include "tardis/sys/hex.h"
+
 namespace tardis {
 
 inline constexpr size_t kSha256HexSize = 64;
@@ -80,13 +82,7 @@ inline bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 }
 
 // Whether `hex` is a SHA-256 as Hex() writes it.
-inline bool IsSha256Hex(absl::string_view hex) {
-  if (hex.size() != kSha256HexSize) return false;
-  for (char c : hex) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
+inline bool IsSha256Hex(absl::string_view hex) { return IsLowerHex(hex, kSha256HexSize); }
 
 }  // namespace tardis
 

@@ -15,6 +15,7 @@
 #include <absl/strings/escaping.h>
 #include <absl/strings/string_view.h>
 
+#include "tardis/sys/hex.h"
 #include "tardis/sys/sha256.h"
 
 #define XXH_INLINE_ALL
@@ -72,13 +73,12 @@ inline std::string Xxh3_128Hex(absl::string_view data) {
       absl::string_view(reinterpret_cast<const char*>(canonical.digest), sizeof canonical.digest));
 }
 
-// Whether `hex` is a digest as Hex() writes it (either case accepted).
+// Whether `hex` is a digest as Hex() writes it, in either case. Upper case is accepted
+// because UnpackIntoUpperdir() has always taken it (unpack_test holds it to that); no
+// image can bring one, as the manifest parser has refused upper case since the first
+// manifest (image/manifest.h checks with IsLowerHex()).
 inline bool IsXxh3_128Hex(absl::string_view hex) {
-  if (hex.size() != kXxh3_128HexSize) return false;
-  for (char c : hex) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+  return IsLowerHex(absl::AsciiStrToLower(hex), kXxh3_128HexSize);
 }
 
 }  // namespace tardis

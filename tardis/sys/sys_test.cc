@@ -10,11 +10,13 @@
 
 #include "tardis/sys/exec.h"
 #include "tardis/sys/files.h"
+#include "tardis/sys/hex.h"
 #include "tardis/sys/pinned_directory.h"
 #include "tardis/sys/file_digest.h"
 #include "tardis/sys/process_start.h"
 #include "tardis/sys/sha256.h"
 #include "tardis/sys/stream_hash.h"
+#include "tardis/testing/cannot_run_here.h"
 
 namespace tardis {
 namespace {
@@ -67,6 +69,20 @@ TEST(Sha256Test, KnownAnswers) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
   EXPECT_FALSE(IsSha256Hex(std::string(64, 'A')));
   EXPECT_FALSE(IsSha256Hex(std::string(63, 'a')));
+}
+
+TEST(HexTest, LowerHexOfASize) {
+  struct Case {
+    std::string text;
+    size_t size;
+    bool lower_hex;
+  };
+  for (const Case& c : std::vector<Case>{{"0123456789abcdef", 16, true}, {"0123456789ABCDEF", 16, false},
+                                         {"0123456789abcdeg", 16, false}, {"abc", 4, false}, {"", 0, true}}) {
+    EXPECT_EQ(IsLowerHex(c.text, c.size), c.lower_hex) << c.text;
+  }
+  EXPECT_TRUE(IsXxh3_128Hex(std::string(32, 'A')));  // unpack's callers may spell it so
+  EXPECT_FALSE(IsXxh3_128Hex(std::string(31, 'a')));
 }
 
 TEST(Sha256Test, AStreamAndAFileHashAsOneBuffer) {
@@ -144,7 +160,7 @@ TEST(FilesTest, MoveFileCrossesFilesystems) {
   std::ofstream(from) << content;
   struct stat a, b;
   ASSERT_EQ(::stat(from.c_str(), &a), 0);
-  if (::stat("/dev/shm", &b) != 0 || a.st_dev == b.st_dev) GTEST_SKIP() << "/dev/shm is not another filesystem";
+  if (::stat("/dev/shm", &b) != 0 || a.st_dev == b.st_dev) TARDIS_CANNOT_RUN_HERE("/dev/shm is not another filesystem");
   ASSERT_EQ(::chmod(from.c_str(), 0751), 0);
   ASSERT_TRUE(MoveFile(from, to).ok());
   EXPECT_EQ(ReadSmallFile(to, 4 << 20).value_or("?"), content);
