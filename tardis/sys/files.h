@@ -187,14 +187,18 @@ namespace files_internal {
 
 // The one atomic writer. The sibling is created O_EXCL: a write never lands in an inode
 // that was already there (a symlink, or a hard link to some other file, left where the
-// sibling goes). Such a leftover (a writer of the same pid killed mid-write, pids being
-// reused) is unlinked, once, and the sibling created afresh.
+// sibling goes) makes the write fail instead. Only what a writer of the same pid killed
+// mid-write leaves (pids are reused), a regular file with no other link, is removed
+// and the sibling created afresh.
 inline absl::Status ReplaceAtomically(const std::string& path, absl::string_view content, mode_t create_mode,
                                       const FileAttributes* exact, Durability durability) {
   const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
   const auto create = [&] { return ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, create_mode); };
   int fd = create();
-  if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0) fd = create();
+  if (struct stat st; fd < 0 && errno == EEXIST && ::lstat(temp.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                      st.st_nlink == 1 && ::unlink(temp.c_str()) == 0) {
+    fd = create();
+  }
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("create ", temp));
   const bool sync = durability == Durability::kPowerLoss;
   absl::Status status = WriteAll(fd, content, temp);

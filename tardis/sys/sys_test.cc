@@ -132,6 +132,25 @@ TEST(FilesTest, WriteFileAtomicallyDoesNotFollowATemporarySymlink) {
   ::unlink(temp.c_str());
 }
 
+// A killed writer's sibling (pids are reused) does not block the next write of the same
+// pid; a hard link to another file there does, untouched.
+TEST(FilesTest, WriteFileAtomicallyReplacesAStaleSiblingOnly) {
+  const std::string path = Temp("stale-guarded");
+  const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
+  std::ofstream(temp) << "half written";
+  ASSERT_TRUE(WriteFileAtomically(path, "whole").ok());
+  EXPECT_EQ(*ReadSmallFile(path, 100), "whole");
+  EXPECT_NE(::access(temp.c_str(), F_OK), 0);
+
+  const std::string other = Temp("stale-other");
+  std::ofstream(other) << "someone's";
+  ASSERT_EQ(::link(other.c_str(), temp.c_str()), 0);
+  EXPECT_FALSE(WriteFileAtomically(path, "again").ok());
+  EXPECT_EQ(*ReadSmallFile(other, 100), "someone's");
+  EXPECT_EQ(*ReadSmallFile(path, 100), "whole");
+  ::unlink(temp.c_str());
+}
+
 TEST(FilesTest, MakeDirectoriesIsIdempotentAndRefusesFiles) {
   const std::string dir = Temp("a/b/c");
   ASSERT_TRUE(MakeDirectories(dir).ok());
