@@ -44,7 +44,7 @@
 #include <absl/strings/match.h>
 
 #include "tardis/archive/pack.h"
-#include "tardis/archive/remove_tree.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/archive/unpack.h"
 #include "tardis/sys/file_digest.h"
 
