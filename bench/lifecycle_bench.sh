@@ -11,14 +11,19 @@
 #   restore   tardis-runc, opted in, with an image of the job: create restores it; CMD a
 #             process that lives 0.2 s once restored and exits 3, so the image stays
 #             for the next round (e2e/workloads/exit_when_restored.c)
-# Printed: median and p90 per variant and the ratios to runc (restore: to runc-0.2s,
-# the same life without Tardis); then, from more lives of
+#   with --before DIR (DIR holds tardis-runc and tardis-runc-handler of another build,
+#   e.g. an older commit's `bazel build -c opt //cmd:tardis-runc //cmd:tardis-runc-handler`):
+#   plain-before, opted-in-before  the same lives through that build, in the same rounds
+# Printed: median and p90 per variant, the ratio of medians to runc (restore: to
+# runc-0.2s, the same life without Tardis) and the paired ratio: the median, and the
+# quartiles, of each round's variant/baseline (adjacent lives, so a slow stretch of the
+# machine cancels out): the figure to judge a target by; then, from more lives of
 # each with log_level INFO, which runc calls reached the full program (the rest went to
 # runc directly) and where the handler's time went, step by step (its "time:" lines);
 # and the fixed cost of each program on the way, from `--version` calls run directly:
 # runc, the front-end passing it to runc, the handler passing it to runc.
 #
-#   bazel run -c opt //bench:lifecycle_bench [-- --rounds 30 --traces 10 --calls 200]
+#   bazel run -c opt //bench:lifecycle_bench [-- --rounds 30 --traces 10 --calls 200 --before DIR]
 #   (as root)
 # Not a test: it asserts nothing about time.
 set -euo pipefail
@@ -26,12 +31,14 @@ set -euo pipefail
 rounds=30
 traces=10
 calls=200
+before=""
 while (($#)); do
   case $1 in
+    --before) before=$(cd "$2" && pwd); shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --traces) traces=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lifecycle_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +61,12 @@ start_containerd a --tardis-config "$CONFIG"
 build_busybox_image a
 TARDIS_RUNC=$(e2e_binary tardis-runc)
 RESTORE_JOB=(--env TARDIS_ENABLE=1 --env TARDIS_CHECKPOINT_ID=bench-restore)
+if [[ -n $before ]]; then
+  # The front-end execs the handler beside it: the other build's pair, side by side.
+  mkdir -p "$E2E_TMP/before"
+  cp "$before/tardis-runc" "$before/tardis-runc-handler" "$E2E_TMP/before/"
+  BEFORE_RUNC=$E2E_TMP/before/tardis-runc
+fi
 
 now_ns() { date +%s%N; }
 # life VARIANT ID: one container's whole life through containerd.
@@ -64,6 +77,8 @@ life() {
     runc) runc=$REAL_RUNC ;;
     runc-0.2s) runc=$REAL_RUNC command=(sleep 0.2) ;;
     opted-in) env=(--env TARDIS_ENABLE=1) ;;
+    plain-before) runc=$BEFORE_RUNC ;;
+    opted-in-before) runc=$BEFORE_RUNC env=(--env TARDIS_ENABLE=1) ;;
     restore) env=("${RESTORE_JOB[@]}") command=(/bin/exit_when_restored) want=3 ;;
   esac
   ctr_ a run --rm --runc-binary "$runc" --runc-root "$E2E_TMP/a/runc" "${env[@]}" "$E2E_IMAGE" "$2" "${command[@]}" \
@@ -81,6 +96,7 @@ ctr_ a containers rm seed
 sleep 1.1  # the restored process sees the jump it waits for
 
 variants=(runc plain opted-in runc-0.2s restore)
+[[ -z $before ]] || variants+=(plain-before opted-in-before)
 for variant in "${variants[@]}"; do life "$variant" "warm-$variant"; done
 declare -A samples=()
 for round in $(seq 1 "$rounds"); do
@@ -143,16 +159,24 @@ done
 stats() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -n |
   awk '{ v[NR] = $1 } END { printf "%.1f %.1f", v[int((NR + 1) / 2)] / 1000, v[int(NR * 0.9 + 0.5)] / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# paired VARIANT BASELINE: "median [q1, q3]" of the per-round ratios (both sample lists
+# are in round order).
+paired() {
+  paste <(tr ' ' '\n' <<<"${samples[$1]}" | sed '/^$/d') <(tr ' ' '\n' <<<"${samples[$2]}" | sed '/^$/d') |
+    awk '{ print $1 / $2 }' | sort -g |
+    awk '{ v[NR] = $1 } END { printf "%.3f [%.3f, %.3f]", v[int((NR + 1) / 2)], v[int(NR * 0.25 + 0.75)], v[int(NR * 0.75 + 0.25)] }'
+}
 {
   echo
   echo "ctr run --rm IMG ID CMD, $rounds interleaved rounds, containerd $(containerd --version | awk '{print $3}'), $(nproc) CPUs"
-  printf '%-10s %10s %10s %8s\n' variant "median ms" "p90 ms" ratio
+  printf '%-16s %10s %10s %8s   %s\n' variant "median ms" "p90 ms" ratio "paired ratio [quartiles]"
   for variant in "${variants[@]}"; do
     baseline=runc
     [[ $variant != restore ]] || baseline=runc-0.2s
     read -r base _ <<<"$(stats "${samples[$baseline]}")"
     read -r median p90 <<<"$(stats "${samples[$variant]}")"
-    printf '%-10s %10s %10s %8s\n' "$variant" "$median" "$p90" "$(ratio "$median" "$base")"
+    printf '%-16s %10s %10s %8s   %s\n' "$variant" "$median" "$p90" "$(ratio "$median" "$base")" \
+      "$([[ $variant == "$baseline" ]] || paired "$variant" "$baseline")"
   done
 
   echo
