@@ -14,6 +14,8 @@
 #   with --before DIR (DIR holds tardis-runc and tardis-runc-handler of another build,
 #   e.g. an older commit's `bazel build -c opt //cmd:tardis-runc //cmd:tardis-runc-handler`):
 #   plain-before, opted-in-before  the same lives through that build, in the same rounds
+#   --variants a,b,...: only those (runc, the baseline, always runs): more rounds of the
+#   ones in question in the same time
 # Printed: median and p90 per variant, the ratio of medians to runc (restore: to
 # runc-0.2s, the same life without Tardis) and the paired ratio: the median, and the
 # quartiles, of each round's variant/baseline (adjacent lives, so a slow stretch of the
@@ -23,7 +25,7 @@
 # and the fixed cost of each program on the way, from `--version` calls run directly:
 # runc, the front-end passing it to runc, the handler passing it to runc.
 #
-#   bazel run -c opt //bench:lifecycle_bench [-- --rounds 30 --traces 10 --calls 200 --before DIR]
+#   bazel run -c opt //bench:lifecycle_bench [-- --rounds 30 --traces 10 --calls 200 --before DIR --variants LIST]
 #   (as root)
 # Not a test: it asserts nothing about time.
 set -euo pipefail
@@ -32,13 +34,15 @@ rounds=30
 traces=10
 calls=200
 before=""
+only=""
 while (($#)); do
   case $1 in
     --before) before=$(cd "$2" && pwd); shift 2 ;;
+    --variants) only=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --traces) traces=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lifecycle_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -86,17 +90,30 @@ life() {
   ((status == want)) || fail "$2 exited $status, not $want$([[ $1 != restore ]] || echo ' (3: restored; 4: created fresh)')"
 }
 
-# The restore variant's image: the job checkpointed once, then restored every round.
-ctr_ a run -d --runc-binary "$TARDIS_RUNC" --runc-root "$E2E_TMP/a/runc" "${RESTORE_JOB[@]}" "$E2E_IMAGE" seed \
-  /bin/exit_when_restored >/dev/null
-checkpoint_container a seed task
-wait_for task_status_is a seed STOPPED
-ctr_ a tasks rm seed >/dev/null
-ctr_ a containers rm seed
-sleep 1.1  # the restored process sees the jump it waits for
-
 variants=(runc plain opted-in runc-0.2s restore)
 [[ -z $before ]] || variants+=(plain-before opted-in-before)
+if [[ -n $only ]]; then
+  chosen=(runc)
+  for variant in ${only//,/ }; do
+    [[ " ${variants[*]} " == *" $variant "* ]] || fail "--variants: no variant $variant (${variants[*]})"
+    [[ $variant == runc ]] || chosen+=("$variant")
+  done
+  [[ " ${chosen[*]} " != *" restore "* || " ${chosen[*]} " == *" runc-0.2s "* ]] || chosen+=(runc-0.2s)
+  variants=("${chosen[@]}")
+fi
+chose() { [[ " ${variants[*]} " == *" $1 "* ]]; }
+
+if chose restore; then
+  # The restore variant's image: the job checkpointed once, then restored every round.
+  ctr_ a run -d --runc-binary "$TARDIS_RUNC" --runc-root "$E2E_TMP/a/runc" "${RESTORE_JOB[@]}" "$E2E_IMAGE" seed \
+    /bin/exit_when_restored >/dev/null
+  checkpoint_container a seed task
+  wait_for task_status_is a seed STOPPED
+  ctr_ a tasks rm seed >/dev/null
+  ctr_ a containers rm seed
+  sleep 1.1  # the restored process sees the jump it waits for
+fi
+
 for variant in "${variants[@]}"; do life "$variant" "warm-$variant"; done
 declare -A samples=()
 for round in $(seq 1 "$rounds"); do
@@ -114,7 +131,7 @@ sed -i 's/^log_level = .*//' "$CONFIG"
 echo "log_level = INFO" >>"$CONFIG"
 : >"$(tardis_log a)"
 for trace in $(seq 1 "$traces"); do
-  for variant in plain opted-in restore; do life "$variant" "trace-$variant-$trace"; done
+  for variant in plain opted-in restore; do if chose "$variant"; then life "$variant" "trace-$variant-$trace"; fi; done
 done
 # variant TAB call TAB step TAB milliseconds, one line per step of each handled call.
 handler_steps() {
