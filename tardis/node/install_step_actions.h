@@ -34,35 +34,6 @@
 
 namespace tardis::node {
 
-namespace install_actions_internal {
-
-// Moves `from` to `to` as it is: a symlink stays a symlink, and a file keeps its mode and
-// owner even across filesystems (uninstall must put it back exactly). Not
-// tardis/sys/files.h's MoveFile, which across filesystems copies only regular files,
-// as mode 0600 and owned by the caller.
-inline absl::Status MoveAsIs(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) == 0) return absl::OkStatus();
-  if (errno != EXDEV) return ErrnoStatus(errno, absl::StrCat("move ", from, " to ", to));
-  struct stat st;
-  if (::lstat(from.c_str(), &st) != 0) return ErrnoStatus(errno, absl::StrCat("stat ", from));
-  if (S_ISLNK(st.st_mode)) {
-    const std::optional<std::string> target = SymlinkTarget(from);
-    if (!target) return absl::InternalError(absl::StrCat("cannot read the link ", from));
-    if (::symlink(target->c_str(), to.c_str()) != 0) return ErrnoStatus(errno, absl::StrCat("symlink ", to));
-  } else if (S_ISREG(st.st_mode)) {
-    absl::StatusOr<std::string> content = ReadSmallFile(from, 1u << 30);
-    if (!content.ok()) return content.status();
-    if (absl::Status copied = ReplaceFile(to, *content, st.st_mode & 07777, st.st_uid, st.st_gid); !copied.ok()) {
-      return copied;
-    }
-  } else {
-    return absl::FailedPreconditionError(absl::StrCat(from, " is neither a file nor a symlink"));
-  }
-  return RemoveFile(from);
-}
-
-}  // namespace install_actions_internal
-
 // A symlink pointing at a file called tardis-runc: Tardis's own `runc` in PATH.
 inline bool IsTardisRuncLink(const std::string& path) {
   const std::optional<std::string> target = SymlinkTarget(path);
@@ -118,7 +89,7 @@ class StepDoer {
     if (absl::Status made = ::tardis::MakeDirectories(backups, 0700); !made.ok()) return made;
     const std::string to = InDir(backups, absl::StrCat(BaseName(DirName(path)), ".", BaseName(path)));
     if (Exists(to)) return absl::AlreadyExistsError(absl::StrCat(to, " exists; cannot move ", path, " aside"));
-    if (absl::Status moved = install_actions_internal::MoveAsIs(path, to); !moved.ok()) return moved;
+    if (absl::Status moved = MoveFile(path, to); !moved.ok()) return moved;
     *previous = to;
     say_(absl::StrCat("moved the previous ", path, " to ", to));
     return absl::OkStatus();
@@ -247,7 +218,7 @@ class StepUndoer {
   static absl::Status PutBack(const std::string& previous, const std::string& path) {
     if (previous.empty()) return absl::OkStatus();
     if (Exists(path)) return absl::AlreadyExistsError(absl::StrCat(path, " is taken; ", previous, " stays where it is"));
-    return install_actions_internal::MoveAsIs(previous, path);
+    return MoveFile(previous, path);
   }
 
   void UndoStep(const PlaceFiles&) {
