@@ -37,7 +37,6 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
-#include <absl/strings/str_split.h>
 #include <absl/strings/strip.h>
 
 #include "tardis/config/host_config.h"
@@ -88,8 +87,7 @@ inline absl::Status ValidateInstallOptions(const InstallOptions& options) {
 }
 
 inline std::string FindRealRunc(const std::string& sbin, const std::string& tardis_runc) {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin", ':')) {
+  for (absl::string_view dir : PathDirectories("/usr/sbin:/usr/bin:/sbin:/bin")) {
     if (dir.empty() || absl::StripSuffix(dir, "/") == absl::StripSuffix(sbin, "/")) continue;
     const std::string candidate = absl::StrCat(dir, "/runc");
     if (::access(candidate.c_str(), X_OK) != 0 || IsTardisRuncLink(candidate)) continue;
