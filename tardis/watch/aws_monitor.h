@@ -78,10 +78,8 @@ class AwsMonitor : public Monitor {
   }
 
   absl::Status FetchToken(HttpClient& http, int64_t monotonic_nanos, PollResult* result) {
-    const HttpRequest request = TokenRequest(options_);
-    absl::StatusOr<HttpResponse> answer = http.Do(request);
+    absl::StatusOr<HttpResponse> answer = DoExpectingOk(http, TokenRequest(options_));
     if (!answer.ok()) return absl::UnavailableError(absl::StrCat("session token: ", answer.status().message()));
-    if (answer->status != 200) return absl::UnavailableError(absl::StrCat("session token: ", UnexpectedStatus(request, *answer)));
     absl::StatusOr<std::string> token = ParseAwsToken(answer->body);
     if (!token.ok()) return token.status();
     const bool renewed = token_.has_value();

@@ -39,14 +39,9 @@ class AzureMonitor : public Monitor {
   PollResult Poll(HttpClient& http, int64_t wall_nanos, int64_t monotonic_nanos) override {
     PollResult result;
     if (!vm_name_) {
-      const HttpRequest request = Request(options_, kAzureNamePath);
-      absl::StatusOr<HttpResponse> answer = http.Do(request);
+      absl::StatusOr<HttpResponse> answer = DoExpectingOk(http, Request(options_, kAzureNamePath));
       if (!answer.ok()) {
         result.problems.push_back(absl::StrCat("this VM's name: ", answer.status().message()));
-        return result;
-      }
-      if (answer->status != 200) {
-        result.problems.push_back(absl::StrCat("this VM's name: ", UnexpectedStatus(request, *answer)));
         return result;
       }
       absl::StatusOr<std::string> name = ParseAzureVmName(answer->body);
@@ -59,13 +54,9 @@ class AzureMonitor : public Monitor {
     }
     HttpRequest request = Request(options_, kAzureEventsPath);
     if (!answered_) request.total_timeout_ms = std::max<int64_t>(request.total_timeout_ms, kAzureFirstAnswerMs);
-    absl::StatusOr<HttpResponse> answer = http.Do(request);
+    absl::StatusOr<HttpResponse> answer = DoExpectingOk(http, request);
     if (!answer.ok()) {
       result.problems.push_back(std::string(answer.status().message()));
-      return result;
-    }
-    if (answer->status != 200) {
-      result.problems.push_back(UnexpectedStatus(request, *answer));
       return result;
     }
     answered_ = true;
@@ -91,10 +82,7 @@ class AzureMonitor : public Monitor {
     request.method = "POST";
     request.headers.push_back({"Content-Type", "application/json"});
     request.body = AzureStartRequest(notice.event_id);
-    absl::StatusOr<HttpResponse> answer = http.Do(request);
-    if (!answer.ok()) return answer.status();
-    if (answer->status != 200) return absl::UnavailableError(UnexpectedStatus(request, *answer));
-    return absl::OkStatus();
+    return DoExpectingOk(http, request).status();
   }
 
   // Is this Azure's instance metadata service? (It names the VM.)

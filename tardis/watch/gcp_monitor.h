@@ -43,13 +43,9 @@ class GcpMonitor : public Monitor {
                       *etag_);
       request.total_timeout_ms += options_.long_poll_seconds * 1000;
     }
-    absl::StatusOr<HttpResponse> answer = http.Do(request);
+    absl::StatusOr<HttpResponse> answer = DoExpectingOk(http, request);
     if (!answer.ok()) {
       result.problems.push_back(std::string(answer.status().message()));
-      return result;
-    }
-    if (answer->status != 200) {
-      result.problems.push_back(UnexpectedStatus(request, *answer));
       return result;
     }
     absl::StatusOr<bool> preempted = ParseGcpPreempted(answer->Header("Metadata-Flavor"), answer->body);

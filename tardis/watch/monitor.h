@@ -78,6 +78,15 @@ inline std::string UnexpectedStatus(const HttpRequest& request, const HttpRespon
   return absl::StrCat(DescribeRequest(request), " answered ", response.status);
 }
 
+// The answer, when the service answered 200; otherwise why not, as one line: the
+// transport's error, or UnexpectedStatus (UNAVAILABLE). Every metadata call expects 200.
+inline absl::StatusOr<HttpResponse> DoExpectingOk(HttpClient& http, const HttpRequest& request) {
+  absl::StatusOr<HttpResponse> answer = http.Do(request);
+  if (!answer.ok()) return answer.status();
+  if (answer->status != 200) return absl::UnavailableError(UnexpectedStatus(request, *answer));
+  return answer;
+}
+
 }  // namespace tardis::watch
 
 #endif  // TARDIS_WATCH_MONITOR_H_
