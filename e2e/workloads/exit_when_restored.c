@@ -4,9 +4,10 @@
  * container of the job restores the same image again: lifecycle_bench's restore variant
  * times that, round after round, from one checkpoint. (The 200 ms: containerd's start
  * comes after the restore, and its shim refuses to start a process that already
- * exited.) Never restored within 30 s, it exits 4, so
- * that a restore that did not happen fails the bench instead of hanging it.
+ * exited; argv[1], if given, is another linger in ms.) Never restored within 30 s, it
+ * exits 4, so that a restore that did not happen fails the bench instead of hanging it.
  */
+#include <stdlib.h>
 #include <time.h>
 
 static long long now_ms(void) {
@@ -15,7 +16,8 @@ static long long now_ms(void) {
   return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  const long linger_ms = argc > 1 ? atol(argv[1]) : 200;
   const struct timespec step = {0, 10 * 1000 * 1000};
   const long long started = now_ms();
   long long before = started;
@@ -23,7 +25,7 @@ int main(void) {
     nanosleep(&step, 0);
     const long long after = now_ms();
     if (after - before > 1000) {
-      const struct timespec linger = {0, 200 * 1000 * 1000};
+      const struct timespec linger = {linger_ms / 1000, linger_ms % 1000 * 1000 * 1000};
       nanosleep(&linger, 0);
       return 3;
     }
