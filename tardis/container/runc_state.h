@@ -9,6 +9,7 @@
 #ifndef TARDIS_CONTAINER_RUNC_STATE_H_
 #define TARDIS_CONTAINER_RUNC_STATE_H_
 
+#include <cstdint>
 #include <string>
 
 #include <absl/status/status.h>
@@ -81,6 +82,23 @@ inline absl::StatusOr<std::string> StatusFromRuncStateOutput(absl::string_view j
     if (value == known) return value;
   }
   return absl::InvalidArgumentError(absl::StrCat("runc state output has status ", Quote(value)));
+}
+
+// The pid of the container's init process, from `runc state ID`: a positive integer.
+inline absl::StatusOr<int> InitPidFromRuncStateOutput(absl::string_view json) {
+  const absl::StatusOr<nlohmann::json> parsed = ParseStrictJson<nlohmann::json>(json, "runc state output");
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& state = *parsed;
+  if (!state.is_object()) return absl::InvalidArgumentError("runc state output is not an object");
+  const auto pid = state.find("pid");
+  if (pid == state.end() || !pid->is_number_integer()) {
+    return absl::InvalidArgumentError("runc state output has no integer pid");
+  }
+  const int64_t value = pid->get<int64_t>();
+  if (value <= 0 || value > (int64_t{1} << 22)) {  // the kernel's PID_MAX_LIMIT
+    return absl::InvalidArgumentError(absl::StrCat("runc state output has pid ", value));
+  }
+  return static_cast<int>(value);
 }
 
 }  // namespace tardis::container

@@ -1,5 +1,6 @@
 // Fuzz target: any text read as runc's state.json gives a clean absolute bundle or an
-// error, and read as `runc state` output gives a known status or an error; never a crash.
+// error, and read as `runc state` output gives a known status or an error, and a pid in
+// the kernel's range or an error; never a crash.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -18,5 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       *status != "paused" && *status != "stopped") {
     std::abort();
   }
+  const absl::StatusOr<int> pid = tardis::container::InitPidFromRuncStateOutput(text);
+  if (pid.ok() && (*pid <= 0 || *pid > (1 << 22))) std::abort();
   return 0;
 }

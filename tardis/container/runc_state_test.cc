@@ -44,6 +44,29 @@ TEST(RuncStateTest, GoldenCases) {
   }
 }
 
+TEST(InitPidFromRuncStateOutputTest, APositivePidOrAnError) {
+  struct Case {
+    const char* output;
+    std::string want;
+  };
+  const Case cases[] = {
+      {R"({"ociVersion":"1.0.2","id":"c1","pid":4242,"status":"created"})", "4242"},
+      {R"({"pid":4194304})", "4194304"},
+      {R"({"pid":4194305})", "INVALID_ARGUMENT: runc state output has pid 4194305"},
+      {R"({"pid":0,"status":"stopped"})", "INVALID_ARGUMENT: runc state output has pid 0"},
+      {R"({"pid":-1})", "INVALID_ARGUMENT: runc state output has pid -1"},
+      {R"({"pid":"42"})", "INVALID_ARGUMENT: runc state output has no integer pid"},
+      {R"({"pid":4.5})", "INVALID_ARGUMENT: runc state output has no integer pid"},
+      {R"({"status":"running"})", "INVALID_ARGUMENT: runc state output has no integer pid"},
+      {R"([4242])", "INVALID_ARGUMENT: runc state output is not an object"},
+      {R"({"pid":1,"pid":2})", "INVALID_ARGUMENT: runc state output repeats the key \"pid\""},
+  };
+  for (const Case& c : cases) {
+    const absl::StatusOr<int> pid = InitPidFromRuncStateOutput(c.output);
+    EXPECT_EQ(pid.ok() ? absl::StrCat(*pid) : pid.status().ToString(), c.want) << c.output;
+  }
+}
+
 TEST(RuncStatePathTest, JoinsRootAndId) {
   EXPECT_EQ(RuncStatePath("/run/containerd/runc/default", "c1"),
             "/run/containerd/runc/default/c1/state.json");

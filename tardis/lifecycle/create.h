@@ -8,6 +8,8 @@
 //      start. An upperdir that already holds files (Docker's `docker start` of the same
 //      container) has them displaced first (archive/displace.h), with the overlay
 //      unmounted (container/rootfs_overlay.h), and dropped once the restore worked.
+//      The restored tasks wait, stopped, for containerd's start, which continues them
+//      (container/criu_config_hold.h; start.h).
 // No image, or any failure: undo exactly what was unpacked and displaced, and let runc
 // create the container as if Tardis were not there.
 #ifndef TARDIS_LIFECYCLE_CREATE_H_
@@ -27,6 +29,7 @@
 
 #include "tardis/archive/displace.h"
 #include "tardis/archive/unpack.h"
+#include "tardis/container/criu_config_hold.h"
 #include "tardis/container/recorded_dir.h"
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/container/spec_edit.h"
@@ -125,6 +128,59 @@ class PlacedFiles {
   std::optional<std::string> displaced_;
 };
 
+// The CRIU configuration that holds the restored tasks stopped until start, named in
+// config.json for the restore; Release() puts what runc would have given CRIU back in it.
+class RestoreHold {
+ public:
+  // Unheld (nullopt, with the reason logged) when the spec names its own CRIU
+  // configuration or a file cannot be written: the container is then restored running,
+  // as before.
+  static std::optional<RestoreHold> Set(const Node& node, const std::string& who, const std::string& bundle,
+                                        const std::string& config_text, const std::string& work_path) {
+    RestoreHold hold(bundle, config_text, absl::StrCat(work_path, "/", kFileName));
+    const auto unheld = [&](const absl::Status& why) -> std::optional<RestoreHold> {
+      node.log.Warning(who, ": restored running from create, not held until start: ", why.message());
+      return std::nullopt;
+    };
+    absl::StatusOr<std::string> annotated = container::AnnotateCriuConfig(config_text, hold.criu_config_);
+    if (!annotated.ok()) return unheld(annotated.status());
+    if (Exists(container::kRuncCriuConfigPath)) {
+      absl::StatusOr<std::string> runc_conf = ReadSmallFile(container::kRuncCriuConfigPath, kMaxRuncConfBytes);
+      if (!runc_conf.ok()) return unheld(runc_conf.status());
+      hold.runc_conf_ = *std::move(runc_conf);
+    }
+    if (absl::Status written = WriteFileAtomically(hold.criu_config_, container::HoldingCriuConfig(hold.runc_conf_),
+                                                   0600);
+        !written.ok()) {
+      return unheld(written);
+    }
+    if (absl::Status written = WriteFileAtomically(hold.config_json(), *annotated, 0644); !written.ok()) {
+      return unheld(written);
+    }
+    return hold;
+  }
+
+  // After the restore, whatever its outcome: later dumps of the container read the same
+  // file (runc keeps the annotation), and must not leave their tasks stopped.
+  absl::Status Release() { return WriteFileAtomically(criu_config_, runc_conf_, 0600); }
+
+  // A restore that is undone: the container created fresh gets containerd's config.json.
+  absl::Status PutBackConfigJson() { return WriteFileAtomically(config_json(), config_text_, 0644); }
+
+ private:
+  static constexpr char kFileName[] = "criu.conf";
+  static constexpr size_t kMaxRuncConfBytes = 64 * 1024;
+
+  RestoreHold(std::string bundle, std::string config_text, std::string criu_config)
+      : bundle_(std::move(bundle)), config_text_(std::move(config_text)), criu_config_(std::move(criu_config)) {}
+  std::string config_json() const { return absl::StrCat(bundle_, "/config.json"); }
+
+  std::string bundle_;
+  std::string config_text_;  // config.json before the annotation
+  std::string criu_config_;
+  std::string runc_conf_;    // what runc would have given CRIU
+};
+
 }  // namespace create_internal
 
 inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
@@ -144,6 +200,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   ContainerState state = node.state.For(call.ns, call.id());
 
   // 2. Shared-filesystem mode: the work dir, mounted, is the working directory.
+  std::string config_text = *config;  // config.json as it is now
   if (!record.work_dir.empty()) {
     absl::StatusOr<std::string> edited =
         container::AddWorkdirMount(*config, record.work_dir, enrolled->settings.workdir_container_path);
@@ -152,6 +209,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
     if (!written.ok()) {
       node.log.Error(who, ": work dir not mounted: ", written.message(), "; config.json left unchanged");
     } else {
+      config_text = *edited;
       node.log.Info(who, ": work dir ", record.work_dir, " mounted at ", enrolled->settings.workdir_container_path);
     }
   }
@@ -195,14 +253,20 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (!placed.ok()) return create_fresh("unpacking the saved files", placed.status());
   if (placed->displaced_any()) node.log.Info(who, ": the upperdir's files were displaced by the image's");
 
+  std::optional<RestoreHold> hold = RestoreHold::Set(node, who, bundle, config_text, work_path);
   absl::StatusOr<int> code = RunRunc(node, *restore);
-  // The restored container runs already; containerd's start must not reach runc, which
-  // refuses to start a running container (the front-end sends a start without this
-  // flag straight to runc). Without the flag, the restore is undone below and the
-  // container created fresh: its image stays for the next time.
+  const absl::Status released = hold ? hold->Release() : absl::OkStatus();
+  // The restored container runs already (held stopped, or running); containerd's start
+  // must not reach runc, which refuses to start a running container (the front-end
+  // sends a start without this flag straight to runc), and must continue a held one.
+  // Without the flags, or with a CRIU configuration that would leave later dumps'
+  // tasks stopped, the restore is undone below and the container created fresh: its
+  // image stays for the next time.
   const bool restored = code.ok() && *code == 0;
   node.clock.Enter("skip flag");
-  const absl::Status skip = restored ? state.Set(Flag::kSkipStart) : absl::OkStatus();
+  absl::Status skip = restored ? released : absl::OkStatus();
+  if (restored && skip.ok() && hold) skip = state.Set(Flag::kContinueAtStart);
+  if (restored && skip.ok()) skip = state.Set(Flag::kSkipStart);
   if (restored && skip.ok()) {
     if (absl::Status dropped = placed->Keep(); !dropped.ok()) {
       node.log.Warning(who, ": removing the displaced files: ", dropped.message());
@@ -218,7 +282,13 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   if (absl::Status rolled_back = placed->TakeOut(); !rolled_back.ok()) {
     node.log.Error(who, ": rolling back the saved files: ", rolled_back.message());
   }
-  if (!skip.ok()) return create_fresh("restored, but its start could not be marked to skip; undone", skip);
+  (void)state.Consume(Flag::kContinueAtStart);
+  if (hold) {
+    if (absl::Status put_back = hold->PutBackConfigJson(); !put_back.ok()) {
+      node.log.Error(who, ": putting config.json back: ", put_back.message());
+    }
+  }
+  if (!skip.ok()) return create_fresh("restored, but its start could not be prepared; undone", skip);
   return create_fresh("runc restore",
                       code.ok() ? absl::InternalError(absl::StrCat("exit status ", *code)) : code.status());
 }

@@ -142,7 +142,7 @@ TEST_F(CreateTest, ARestoreWhoseStartCannotBeSkippedIsUndone) {
   EXPECT_TRUE(outcome.pass_through()) << LogText();
   EXPECT_EQ(RuncCommands(), (std::vector<std::string>{"restore", "delete"}));
   ExpectUpperdirAsBefore(*before);
-  EXPECT_TRUE(absl::StrContains(LogText(), "restored, but its start could not be marked to skip; undone")) << LogText();
+  EXPECT_TRUE(absl::StrContains(LogText(), "restored, but its start could not be prepared; undone")) << LogText();
   EXPECT_TRUE(FindImage(ImageDir("job1"))) << "the image stays for the next time";
 }
 

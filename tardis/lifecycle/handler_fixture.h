@@ -5,6 +5,8 @@
 // the test tells it through the environment:
 //   FAKE_RUNC_<COMMAND>_EXIT   the exit status of that command (default 0)
 //   FAKE_RUNC_STATUS           what `state` reports (default "running")
+//   FAKE_RUNC_PID              the init pid `state` reports (default 0: none)
+//   FAKE_RUNC_RESTORE_RUNS=CMD a restore runs `sh -c CMD` (to look at what it was given)
 //   FAKE_RUNC_RESTORE_CRIU_ROOT=1  a restore leaves the rootfs bind-mounted at
 //                              <root>/<id>/criu-root, as a runc killed mid-restore does
 //   FAKE_RUNC_RESTORE_HANGS=1, FAKE_RUNC_CHECKPOINT_HANGS=1  that command never ends
@@ -66,10 +68,11 @@ for word in "$@"; do
   previous=$word
 done
 case $command in
-  state) printf '{"status": "%s"}\n' "${FAKE_RUNC_STATUS:-running}" ;;
+  state) printf '{"status": "%s", "pid": %s}\n' "${FAKE_RUNC_STATUS:-running}" "${FAKE_RUNC_PID:-0}" ;;
   checkpoint) [ -n "$FAKE_RUNC_CHECKPOINT_HANGS" ] && exec sleep 1000
               [ -n "$image" ] && mkdir -p "$image" && echo "(00.1) Dumping finished successfully" >"$image/dump.log" ;;
-  restore) [ -n "$FAKE_RUNC_RESTORE_RO" ] && mount --bind "$FAKE_RUNC_RESTORE_RO" "$FAKE_RUNC_RESTORE_RO" &&
+  restore) [ -n "$FAKE_RUNC_RESTORE_RUNS" ] && sh -c "$FAKE_RUNC_RESTORE_RUNS"
+           [ -n "$FAKE_RUNC_RESTORE_RO" ] && mount --bind "$FAKE_RUNC_RESTORE_RO" "$FAKE_RUNC_RESTORE_RO" &&
              mount -o remount,bind,ro "$FAKE_RUNC_RESTORE_RO"
            if [ -n "$FAKE_RUNC_RESTORE_CRIU_ROOT" ]; then
              mkdir -p "$root/$word/criu-root" && mount --bind "$bundle/rootfs" "$root/$word/criu-root"
@@ -108,6 +111,8 @@ class HandlerFixture : public ::testing::Test {
       ::unsetenv(absl::StrCat("FAKE_RUNC_", command, "_EXIT").c_str());
     }
     ::unsetenv("FAKE_RUNC_STATUS");
+    ::unsetenv("FAKE_RUNC_PID");
+    ::unsetenv("FAKE_RUNC_RESTORE_RUNS");
     ::unsetenv("FAKE_RUNC_RESTORE_CRIU_ROOT");
     ::unsetenv("FAKE_RUNC_RESTORE_HANGS");
     ::unsetenv("FAKE_RUNC_RESTORE_RO");

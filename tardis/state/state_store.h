@@ -51,7 +51,9 @@ namespace tardis {
 // kSkipStart, kSkipResume: what create and checkpoint left for containerd's next call.
 // kPausedByTardis: a checkpoint froze the container itself and has not thawed it yet; set
 // before the pause, so that a checkpoint that dies leaves it for the next one to undo.
-enum class Flag { kSkipStart, kSkipResume, kPausedByTardis };
+// kContinueAtStart: create restored the container held stopped (criu_config_hold.h);
+// start continues it.
+enum class Flag { kSkipStart, kSkipResume, kPausedByTardis, kContinueAtStart };
 
 inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
 
@@ -235,6 +237,8 @@ class ContainerState {
         return "skip-resume";
       case Flag::kPausedByTardis:
         return "paused-by-tardis";
+      case Flag::kContinueAtStart:
+        return "continue-at-start";
     }
     return "unknown-flag";
   }

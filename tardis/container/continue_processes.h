@@ -1,0 +1,62 @@
+// ContinueContainerProcesses(): SIGCONT to the processes of the container whose init is
+// `init_pid`, held stopped since its restore (criu_config_hold.h). CRIU stops every
+// restored task, so every process of the container is continued: those in init's pid
+// namespace when that is not this program's (containerd gives each container its own),
+// otherwise init alone. Nothing runs in the container until then, so the set of its
+// processes cannot change while they are listed.
+#ifndef TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
+#define TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <optional>
+#include <string>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+
+#include "tardis/sys/errno_status.h"
+
+namespace tardis::container {
+
+namespace continue_internal {
+
+inline std::optional<std::string> PidNamespaceOf(const std::string& proc, absl::string_view pid) {
+  char target[PATH_MAX];
+  const std::string link = absl::StrCat(proc, "/", pid, "/ns/pid");
+  const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+  if (n < 0) return std::nullopt;
+  return std::string(target, static_cast<size_t>(n));
+}
+
+}  // namespace continue_internal
+
+// How many processes were continued; an error when init could not be.
+inline absl::StatusOr<int> ContinueContainerProcesses(int init_pid, const std::string& proc = "/proc") {
+  using continue_internal::PidNamespaceOf;
+  if (::kill(init_pid, SIGCONT) != 0) return ErrnoStatus(errno, absl::StrCat("SIGCONT to pid ", init_pid));
+  const std::optional<std::string> init_ns = PidNamespaceOf(proc, absl::StrCat(init_pid));
+  const std::optional<std::string> own_ns = PidNamespaceOf(proc, "self");
+  if (!init_ns || !own_ns || *init_ns == *own_ns) return 1;
+  DIR* dir = ::opendir(proc.c_str());
+  if (dir == nullptr) return ErrnoStatus(errno, absl::StrCat("list ", proc));
+  int continued = 1;
+  while (const dirent* entry = ::readdir(dir)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0 || pid == init_pid) continue;
+    if (PidNamespaceOf(proc, entry->d_name) != init_ns) continue;
+    if (::kill(pid, SIGCONT) == 0) ++continued;
+  }
+  ::closedir(dir);
+  return continued;
+}
+
+}  // namespace tardis::container
+
+#endif  // TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
