@@ -28,8 +28,9 @@
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 
-#include "tardis/sys/remove_tree.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
+#include "tardis/sys/remove_tree.h"
 
 namespace tardis::archive {
 
@@ -78,8 +79,8 @@ inline absl::Status MoveEntries(const std::string& from, const std::string& to) 
 
 // Whether `upperdir` holds anything (an error reads as "not empty": the careful path).
 inline bool UpperdirHasEntries(const std::string& upperdir) {
-  absl::StatusOr<std::vector<std::string>> names = displace_internal::EntriesOf(upperdir);
-  return !names.ok() || !names->empty();
+  const absl::StatusOr<bool> any = AnyDirectoryEntry(upperdir, [](const DirectoryEntry&) { return true; });
+  return !any.ok() || *any;
 }
 
 // Moves everything in `upperdir` into a new directory beside it and returns that
