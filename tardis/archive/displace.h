@@ -38,19 +38,11 @@ namespace displace_internal {
 
 inline absl::StatusOr<std::vector<std::string>> EntriesOf(const std::string& dir) {
   std::vector<std::string> names;
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", dir));
-  DIR* listing = ::fdopendir(fd);
-  if (listing == nullptr) {
-    const int error = errno;
-    ::close(fd);
-    return ErrnoStatus(error, absl::StrCat("read ", dir));
-  }
-  while (const dirent* entry = ::readdir(listing)) {
-    const std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(listing);
+  const absl::StatusOr<bool> listed = AnyDirectoryEntry(dir, [&](const DirectoryEntry& entry) {
+    names.emplace_back(entry.name());
+    return false;  // none ends the listing: every name is collected
+  });
+  if (!listed.ok()) return listed.status();
   return names;
 }
 
