@@ -33,6 +33,15 @@
 # --keep keeps the temp dir (E2E_KEEP) for a post-mortem.
 set -euo pipefail
 
+# bench/lib.sh (the e2e harness, the binaries, the options): from the runfiles, else beside
+# this script in the tree.
+for BENCH_LIB in ${RUNFILES_DIR:+"$RUNFILES_DIR/tardis/bench/lib.sh"} "$0.runfiles/tardis/bench/lib.sh" \
+  "$(dirname "${BASH_SOURCE[0]}")/lib.sh"; do
+  [[ -f $BENCH_LIB ]] && break
+done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$BENCH_LIB"
+
 EXITS=200
 FOREGROUND=100
 WARMUP=3
@@ -41,23 +50,12 @@ for arg in "$@"; do
     --exits=*) EXITS=${arg#*=} ;;
     --foreground=*) FOREGROUND=${arg#*=} ;;
     --keep) export E2E_KEEP=1 ;;
-    *) echo "exit_latency_bench: unknown argument $arg (flags: --exits=N --foreground=M --keep)" >&2; exit 2 ;;
+    -h|--help) bench_help; exit 0 ;;
+    *) echo "exit_latency_bench: unknown argument $arg (flags: --exits=N --foreground=M --keep --help)" >&2; exit 2 ;;
   esac
 done
 [[ $EXITS =~ ^[1-9][0-9]*$ && $FOREGROUND =~ ^[0-9]+$ ]] ||
   { echo "exit_latency_bench: --exits must be >= 1, --foreground >= 0" >&2; exit 2; }
-
-# The runfiles tree (bazel run: RUNFILES_DIR, or the cwd is its workspace root; run
-# directly: <script>.runfiles): the harness, the binaries, the workloads.
-RF=""
-for base in ${RUNFILES_DIR:+"$RUNFILES_DIR/tardis"} "$0.runfiles/tardis" "$(readlink -f "$0").runfiles/tardis" "$PWD"; do
-  if [[ -f $base/e2e/lib.sh && -x $base/cmd/tardis-runc ]]; then RF=$base; break; fi
-done
-[[ -n $RF ]] || { echo "exit_latency_bench: cannot find the runfiles (e2e/lib.sh, cmd/tardis-runc)" >&2; exit 2; }
-export TARDIS_BIN_DIR=${TARDIS_BIN_DIR:-$RF/cmd}
-export TARDIS_E2E_DIR=${TARDIS_E2E_DIR:-$RF/e2e}
-# shellcheck source=e2e/lib.sh
-source "$RF/e2e/lib.sh"
 
 begin_test
 export TARDIS_CONFIG

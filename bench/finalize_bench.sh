@@ -15,29 +15,18 @@
 # Not a test: it asserts nothing about time (CONTRIBUTING.md).
 set -euo pipefail
 
+# bench/lib.sh (the e2e harness, the binaries, the options): from the runfiles, else beside
+# this script in the tree.
+for BENCH_LIB in ${RUNFILES_DIR:+"$RUNFILES_DIR/tardis/bench/lib.sh"} "$0.runfiles/tardis/bench/lib.sh" \
+  "$(dirname "${BASH_SOURCE[0]}")/lib.sh"; do
+  [[ -f $BENCH_LIB ]] && break
+done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$BENCH_LIB"
+
 counts="1 10 20 50"
 parallel=""
-while (($#)); do
-  case $1 in
-    --counts) counts=$2; shift 2 ;;
-    --parallel) parallel=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "finalize_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
-
-# The binaries and the harness: from Bazel's runfiles under `bazel run`, else the tree.
-if [[ -n ${RUNFILES_DIR:-} && -d $RUNFILES_DIR/tardis ]]; then
-  R=$RUNFILES_DIR/tardis
-elif [[ -d $0.runfiles/tardis ]]; then
-  R=$0.runfiles/tardis
-else
-  R=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fi
-export TARDIS_BIN_DIR=${TARDIS_BIN_DIR:-$R/cmd}
-export TARDIS_E2E_DIR=${TARDIS_E2E_DIR:-$R/e2e}
-# shellcheck source=../e2e/lib.sh
-source "$R/e2e/lib.sh"
+bench_options counts parallel -- "$@"
 
 begin_test
 require_tool jq

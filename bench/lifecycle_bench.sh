@@ -47,17 +47,14 @@ while (($#)); do
   esac
 done
 
-if [[ -n ${RUNFILES_DIR:-} && -d $RUNFILES_DIR/tardis ]]; then
-  R=$RUNFILES_DIR/tardis
-elif [[ -d $0.runfiles/tardis ]]; then
-  R=$0.runfiles/tardis
-else
-  R=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fi
-export TARDIS_BIN_DIR=${TARDIS_BIN_DIR:-$R/cmd}
-export TARDIS_E2E_DIR=${TARDIS_E2E_DIR:-$R/e2e}
-# shellcheck source=../e2e/lib.sh
-source "$R/e2e/lib.sh"
+# bench/lib.sh (the e2e harness, the binaries, the options): from the runfiles, else beside
+# this script in the tree.
+for BENCH_LIB in ${RUNFILES_DIR:+"$RUNFILES_DIR/tardis/bench/lib.sh"} "$0.runfiles/tardis/bench/lib.sh" \
+  "$(dirname "${BASH_SOURCE[0]}")/lib.sh"; do
+  [[ -f $BENCH_LIB ]] && break
+done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$BENCH_LIB"
 
 begin_test
 CONFIG=$(write_tardis_config a log_level=WARNING)  # the default: what nodes run with

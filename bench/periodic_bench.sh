@@ -16,33 +16,22 @@
 # Not a test: it asserts nothing about time.
 set -euo pipefail
 
+# bench/lib.sh (the e2e harness, the binaries, the options): from the runfiles, else beside
+# this script in the tree.
+for BENCH_LIB in ${RUNFILES_DIR:+"$RUNFILES_DIR/tardis/bench/lib.sh"} "$0.runfiles/tardis/bench/lib.sh" \
+  "$(dirname "${BASH_SOURCE[0]}")/lib.sh"; do
+  [[ -f $BENCH_LIB ]] && break
+done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$BENCH_LIB"
+
 sizes="64 1024"
 rounds=2
 window=95
 interval=30s
-while (($#)); do
-  case $1 in
-    --sizes) sizes=$2; shift 2 ;;
-    --rounds) rounds=$2; shift 2 ;;
-    --window) window=$2; shift 2 ;;
-    --interval) interval=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "periodic_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
-  esac
-done
+bench_options sizes rounds window interval -- "$@"
 
-if [[ -n ${RUNFILES_DIR:-} && -d $RUNFILES_DIR/tardis ]]; then
-  R=$RUNFILES_DIR/tardis
-elif [[ -d $0.runfiles/tardis ]]; then
-  R=$0.runfiles/tardis
-else
-  R=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fi
-export TARDIS_BIN_DIR=${TARDIS_BIN_DIR:-$R/cmd}
-export TARDIS_E2E_DIR=${TARDIS_E2E_DIR:-$R/e2e}
 HELPER=${PERIODIC_BENCH_HELPER:-$R/bench/periodic_bench_helper}
-# shellcheck source=../e2e/lib.sh
-source "$R/e2e/lib.sh"
 
 begin_test
 mkdir -p "$E2E_TMP/helper"

@@ -28,8 +28,9 @@
 #include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 
-#include "tardis/sys/remove_tree.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
+#include "tardis/sys/remove_tree.h"
 
 namespace tardis::archive {
 
@@ -37,19 +38,11 @@ namespace displace_internal {
 
 inline absl::StatusOr<std::vector<std::string>> EntriesOf(const std::string& dir) {
   std::vector<std::string> names;
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", dir));
-  DIR* listing = ::fdopendir(fd);
-  if (listing == nullptr) {
-    const int error = errno;
-    ::close(fd);
-    return ErrnoStatus(error, absl::StrCat("read ", dir));
-  }
-  while (const dirent* entry = ::readdir(listing)) {
-    const std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(listing);
+  const absl::StatusOr<bool> listed = AnyDirectoryEntry(dir, [&](const DirectoryEntry& entry) {
+    names.emplace_back(entry.name());
+    return false;  // none ends the listing: every name is collected
+  });
+  if (!listed.ok()) return listed.status();
   return names;
 }
 
@@ -78,8 +71,8 @@ inline absl::Status MoveEntries(const std::string& from, const std::string& to) 
 
 // Whether `upperdir` holds anything (an error reads as "not empty": the careful path).
 inline bool UpperdirHasEntries(const std::string& upperdir) {
-  absl::StatusOr<std::vector<std::string>> names = displace_internal::EntriesOf(upperdir);
-  return !names.ok() || !names->empty();
+  const absl::StatusOr<bool> any = AnyDirectoryEntry(upperdir, [](const DirectoryEntry&) { return true; });
+  return !any.ok() || *any;
 }
 
 // Moves everything in `upperdir` into a new directory beside it and returns that

@@ -62,9 +62,9 @@
 #include "tardis/lifecycle/callers_dump.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
-#include "tardis/lifecycle/listener_starter.h"
-#include "tardis/lifecycle/runc_status.h"
 #include "tardis/periodic/request.h"
+#include "tardis/runtime/listener_starter.h"
+#include "tardis/runtime/runc_status.h"
 #include "tardis/runc/checkpoint_argv.h"
 #include "tardis/runc/restore_argv.h"
 #include "tardis/state/checkpoint_stats.h"
@@ -210,7 +210,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
 
   // A handled call of an opted-in container: if the listener died, its exits (and its
   // periodic checkpoints) need one again.
-  EnsureListenerRunning(node);
+  EnsureListenerRunning(node.config, node.log);
   CheckpointAttempt attempt(node, call, state);
   if (!periodic) {
     // A periodic checkpoint in flight ends with containerd's resume, after its handler
@@ -240,7 +240,7 @@ inline Outcome HandleCheckpoint(const Node& node, const runc::Invocation& call) 
   // When the container was frozen, as far as this handler knows: containerd's own
   // checkpoint pauses it before calling runc (and resumes it after), so it came frozen.
   int64_t frozen_at = handler_started;
-  absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
+  absl::StatusOr<std::string> status = QueryRuncStatus(node.runc, node.log, call);
   if (!status.ok()) return give_up("reading the container's status", status.status());
   const std::vector<std::string> thaw = QueryArgv(call, {"resume", call.id()});
   if (*status == "running") {

@@ -31,6 +31,7 @@
 #include "tardis/archive/unpack.h"
 #include "tardis/container/criu_config_hold.h"
 #include "tardis/container/recorded_dir.h"
+#include "tardis/container/restore_leftovers.h"
 #include "tardis/container/rootfs_overlay.h"
 #include "tardis/container/spec_edit.h"
 #include "tardis/image/image_key.h"
@@ -38,7 +39,6 @@
 #include "tardis/image/validity.h"
 #include "tardis/lifecycle/enroll.h"
 #include "tardis/lifecycle/handler.h"
-#include "tardis/lifecycle/restore_leftovers.h"
 #include "tardis/runc/restore_argv.h"
 #include "tardis/sys/files.h"
 
@@ -241,7 +241,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   node.clock.Enter("upperdir");
   absl::StatusOr<container::OverlayMount> overlay = container::FindRootfsOverlay(record.rootfs);
   if (!overlay.ok()) return create_fresh("finding the upperdir", overlay.status());
-  const std::string work_path = state.ScratchDir(kRestoreWorkDirName);
+  const std::string work_path = state.ScratchDir(container::kRestoreWorkDirName);
   if (absl::Status made = MakeDirectories(work_path, 0700); !made.ok()) return create_fresh("restore work dir", made);
   absl::StatusOr<runc::Invocation> restore = runc::RestoreInsteadOfCreate(
       call, PinnedDirectory::ForChildren(absl::StrCat(image, "/", kCriuDirName)), work_path,
@@ -277,7 +277,7 @@ inline Outcome HandleCreate(const Node& node, const runc::Invocation& call) {
   // runc may leave a half-made container behind (or a whole one, undone for want of its
   // flag); create needs the name free. A runc that died mid-restore leaves the rootfs
   // bind-mounted in runc's directory of it, which the delete would empty.
-  DetachRestoreLeftovers(node, call, state);
+  container::DetachRestoreLeftovers(node.log, call, state.ScratchDir(container::kRestoreWorkDirName));
   (void)QueryRunc(node, call, {"delete", "--force", call.id()});
   if (absl::Status rolled_back = placed->TakeOut(); !rolled_back.ok()) {
     node.log.Error(who, ": rolling back the saved files: ", rolled_back.message());

@@ -20,17 +20,17 @@
 
 #include "tardis/sys/remove_tree.h"
 #include "tardis/container/recorded_dir.h"
+#include "tardis/container/restore_leftovers.h"
 #include "tardis/container/runc_state.h"
 #include "tardis/image/image_store.h"
 #include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
 #include "tardis/lifecycle/image_fate.h"
-#include "tardis/lifecycle/restore_leftovers.h"
-#include "tardis/lifecycle/runc_status.h"
-#include "tardis/lifecycle/listener_starter.h"
 #include "tardis/listener/listener_lock.h"
 #include "tardis/runc/classify.h"
+#include "tardis/runtime/listener_starter.h"
+#include "tardis/runtime/runc_status.h"
 
 namespace tardis {
 
@@ -91,7 +91,7 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
   // --force) reports its exit after runc kills it.
   if (ShouldWaitForExitCode(exit_status, listener_alive)) {
     node.clock.Enter("exit wait");
-    absl::StatusOr<std::string> status = QueryRuncStatus(node, call);
+    absl::StatusOr<std::string> status = QueryRuncStatus(node.runc, node.log, call);
     if (status.ok() && *status == "stopped") {
       exit_status = WaitForExitStatus(state, node.config.delete_wait_ms);
     }
@@ -115,14 +115,14 @@ inline Outcome HandleDelete(const Node& node, const runc::Invocation& call) {
     // would too. Said loudly, and a listener started for the containers still running.
     node.log.Warning(who, ": ", fate.reason, " (", record->image_dir,
                      "): tardis-listen was not running when it exited; starting one");
-    EnsureListenerRunning(node);
+    EnsureListenerRunning(node.config, node.log);
   } else {
     node.log.Info(who, ": ", fate.reason, " (", record->image_dir, ")");
   }
 
   // runc removes the directory of a container it does not know recursively, through
   // whatever a killed restore left mounted there (the rootfs, at criu-root).
-  if (RuncForgot(call)) DetachRestoreLeftovers(node, call, state);
+  if (RuncForgot(call)) container::DetachRestoreLeftovers(node.log, call, state.ScratchDir(container::kRestoreWorkDirName));
   absl::StatusOr<int> code = RunRunc(node, call);
   if (!code.ok()) return Outcome::PassThrough();
   node.clock.Enter("forget");

@@ -75,7 +75,7 @@ TEST_F(DeleteTest, AKilledRestoresCriuRootIsDetachedBeforeRuncRemovesItsDirector
 }
 
 TEST_F(DeleteTest, CriusCgroupYardInTheRestoreWorkDirIsDetachedToo) {
-  const std::string yard = absl::StrCat(state_->For("default", "c1").ScratchDir(kRestoreWorkDirName), "/.criu.cgyard.x");
+  const std::string yard = absl::StrCat(state_->For("default", "c1").ScratchDir(container::kRestoreWorkDirName), "/.criu.cgyard.x");
   ASSERT_TRUE(MakeDirectories(yard, 0755).ok());
   ASSERT_EQ(::mount("tardis-test", yard.c_str(), "tmpfs", 0, nullptr), 0);
   ASSERT_FALSE(HandleDelete(*node_, Call({"delete", "c1"})).pass_through());

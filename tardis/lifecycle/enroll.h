@@ -34,8 +34,8 @@
 #include "tardis/image/lease_store.h"
 #include "tardis/lifecycle/handler.h"
 #include "tardis/lifecycle/identity.h"
-#include "tardis/lifecycle/listener_starter.h"
 #include "tardis/periodic/interval.h"
+#include "tardis/runtime/listener_starter.h"
 #include "tardis/sys/clock.h"
 
 namespace tardis {
@@ -129,7 +129,7 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
                     ? absl::StrCat(", checkpointed every ", record.checkpoint_interval_ms, " ms")
                     : "");
   node.clock.Enter("listener");
-  EnsureListenerRunning(node);
+  EnsureListenerRunning(node.config, node.log);
   return Enrollment{*std::move(settings), std::move(record),
                     container::RecordedDir(*std::move(image_parent), identity->name)};
 }

@@ -18,6 +18,7 @@
 #include "tardis/runc/invocation.h"
 #include "tardis/runtime/criu_environment.h"
 #include "tardis/runtime/real_runc.h"
+#include "tardis/runtime/runc_query.h"
 #include "tardis/state/state_store.h"
 
 namespace tardis {
@@ -78,23 +79,10 @@ inline absl::StatusOr<int> RunRunc(const Node& node, const runc::Invocation& inv
   return WaitForRunc(node, invocation, *child);
 }
 
-// `runc <global options> <command> <id>` for Tardis's own bookkeeping calls (pause,
-// resume, state, delete --force): containerd's global options, stdout captured,
-// stderr dropped, nothing reaching the caller.
-inline std::vector<std::string> QueryArgv(const runc::Invocation& call, const std::vector<std::string>& command) {
-  std::vector<std::string> argv;
-  for (const runc::Option& option : call.global_options) {
-    for (const runc::Word& word : option.written) argv.push_back(word.text);
-  }
-  argv.insert(argv.end(), command.begin(), command.end());
-  return argv;
-}
-
+// Tardis's own bookkeeping calls of runc for this call's container (runtime/runc_query.h).
 inline absl::StatusOr<RunResult> QueryRunc(const Node& node, const runc::Invocation& call,
                                            const std::vector<std::string>& command) {
-  const std::vector<std::string> argv = QueryArgv(call, command);
-  node.log.Debug("querying: ", node.runc.path(), " ", absl::StrJoin(argv, " "));
-  return node.runc.Query(argv);
+  return QueryRunc(node.runc, node.log, call, command);
 }
 
 }  // namespace tardis

@@ -1,10 +1,8 @@
 #include "tardis/node/options.h"
 
-#include <cstdlib>
-#include <fstream>
-
 #include <gtest/gtest.h>
 
+#include <absl/strings/str_cat.h>
 #include <absl/strings/str_join.h>
 #include <absl/strings/str_split.h>
 #include <nlohmann/json.hpp>
@@ -122,12 +120,7 @@ TEST(OptionsHelp, Golden) {
   };
   const std::string text = absl::StrCat(FormatHelp("gardenctl", plant), "----\n", FormatHelp("gardenctl", wide),
                                         "----\n", CommandList({&plant, &wide}));
-  const std::string name = "help.txt";
-  if (const char* update = std::getenv("TARDIS_UPDATE_GOLDEN")) {
-    std::ofstream(absl::StrCat(update, "/", name), std::ios::binary) << text;
-    FAIL() << "wrote " << update << "/" << name << ": review it, then run again without TARDIS_UPDATE_GOLDEN";
-  }
-  EXPECT_EQ(text, tardis::testing::ReadTestFile(absl::StrCat("testdata/node/options/", name))) << text;
+  tardis::testing::ExpectGoldenFile(text, "testdata/node/options", "help.txt");
 }
 
 TEST(Options, Counts) {

@@ -18,7 +18,6 @@
 #ifndef TARDIS_STATE_STATE_STORE_H_
 #define TARDIS_STATE_STATE_STORE_H_
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -42,6 +41,7 @@
 #include "tardis/state/checkpoint_stats.h"
 #include "tardis/state/container_record.h"
 #include "tardis/state/pause_journal.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
 #include "tardis/sys/pinned_directory.h"
@@ -59,22 +59,9 @@ inline constexpr size_t kMaxStateFileBytes = 64 * 1024;
 
 // Whether the directory at `path` has a subdirectory (or cannot be listed: then it may).
 inline bool HoldsDirectory(const std::string& path) {
-  DIR* listing = ::opendir(path.c_str());
-  if (listing == nullptr) return true;
-  bool found = false;
-  while (const struct dirent* entry = ::readdir(listing)) {
-    const absl::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    struct stat st;
-    if (entry->d_type == DT_DIR || (entry->d_type == DT_UNKNOWN &&
-                                    ::fstatat(::dirfd(listing), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                                    S_ISDIR(st.st_mode))) {
-      found = true;
-      break;
-    }
-  }
-  ::closedir(listing);
-  return found;
+  const absl::StatusOr<bool> holds =
+      AnyDirectoryEntry(path, [](const DirectoryEntry& entry) { return entry.IsDirectory(); });
+  return !holds.ok() || *holds;
 }
 
 // One container's state. Namespace and id must already be validated identifiers.

@@ -2,18 +2,22 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <absl/status/statusor.h>
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
 
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/exec.h"
 #include "tardis/sys/files.h"
 #include "tardis/sys/hex.h"
 #include "tardis/sys/pinned_directory.h"
 #include "tardis/sys/file_digest.h"
 #include "tardis/sys/process_start.h"
+#include "tardis/sys/remove_tree.h"
 #include "tardis/sys/sha256.h"
 #include "tardis/sys/stream_hash.h"
 #include "tardis/testing/cannot_run_here.h"
@@ -223,6 +227,76 @@ TEST(FilesTest, PathParts) {
     EXPECT_EQ(DirName(c.path), c.dir) << c.path;
     EXPECT_EQ(BaseName(c.path), c.base) << c.path;
   }
+}
+
+// AnyDirectoryEntry: an entry that meets the condition, or none; a directory that cannot
+// be listed (the path itself not followed) is an error, for the caller to read.
+TEST(DirectoryEntriesTest, AnyEntryMeetingTheCondition) {
+  using Make = std::function<void(const std::string&)>;
+  using Wanted = std::function<bool(const DirectoryEntry&)>;
+  const Make empty = [](const std::string& d) { ASSERT_TRUE(MakeDirectories(d, 0700).ok()); };
+  const Make files = [](const std::string& d) {
+    ASSERT_TRUE(MakeDirectories(d, 0700).ok());
+    for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(WriteFileAtomically(absl::StrCat(d, "/", name), "").ok());
+  };
+  const Make symlink_to_directory = [](const std::string& d) {
+    ASSERT_TRUE(MakeDirectories(d, 0700).ok());
+    ASSERT_EQ(::symlink("/", (d + "/root").c_str()), 0);
+  };
+  const Make subdirectory = [](const std::string& d) { ASSERT_TRUE(MakeDirectories(d + "/sub/deeper", 0700).ok()); };
+  const Make a_file = [](const std::string& d) { ASSERT_TRUE(WriteFileAtomically(d, "").ok()); };
+  const Make a_link_to_a_full_directory = [subdirectory](const std::string& d) {
+    subdirectory(d + ".target");
+    ASSERT_EQ(::symlink((d + ".target").c_str(), d.c_str()), 0);
+  };
+  const Wanted any = [](const DirectoryEntry&) { return true; };
+  const Wanted directory = [](const DirectoryEntry& entry) { return entry.IsDirectory(); };
+  const Wanted named_b = [](const DirectoryEntry& entry) { return entry.name() == "b"; };
+  const Wanted named_z = [](const DirectoryEntry& entry) { return entry.name() == "z"; };
+  struct Case {
+    const char* name;
+    Make make;
+    Wanted wanted;
+    absl::StatusCode code;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"empty: no entry, not even . or ..", empty, any, absl::StatusCode::kOk, false},
+      {"files: any", files, any, absl::StatusCode::kOk, true},
+      {"files: no directory", files, directory, absl::StatusCode::kOk, false},
+      {"files: by name", files, named_b, absl::StatusCode::kOk, true},
+      {"files: no such name", files, named_z, absl::StatusCode::kOk, false},
+      {"a symlink to a directory is no directory", symlink_to_directory, directory, absl::StatusCode::kOk, false},
+      {"a subdirectory", subdirectory, directory, absl::StatusCode::kOk, true},
+      {"missing", [](const std::string&) {}, any, absl::StatusCode::kNotFound, false},
+      {"a file", a_file, any, absl::StatusCode::kInternal, false},
+      {"a symlink to a directory, not followed", a_link_to_a_full_directory, any, absl::StatusCode::kInternal, false},
+  };
+  const std::string top = absl::StrCat(::testing::TempDir(), "/entries-", ::getpid());
+  ASSERT_TRUE(MakeDirectories(top, 0700).ok());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string dir = absl::StrCat(top, "/", i);
+    cases[i].make(dir);
+    const absl::StatusOr<bool> got = AnyDirectoryEntry(dir, cases[i].wanted);
+    EXPECT_EQ(got.status().code(), cases[i].code) << cases[i].name << ": " << got.status();
+    if (got.ok()) {
+      EXPECT_EQ(*got, cases[i].want) << cases[i].name;
+    }
+  }
+  EXPECT_TRUE(RemoveTree(top).ok());
+}
+
+// The listing ends at the first entry that meets the condition.
+TEST(DirectoryEntriesTest, StopsAtTheFirstMatch) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/entries-first-", ::getpid());
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(MakeDirectories(absl::StrCat(dir, "/", name), 0700).ok());
+  int asked = 0;
+  EXPECT_TRUE(*AnyDirectoryEntry(dir, [&asked](const DirectoryEntry&) { return ++asked > 0; }));
+  EXPECT_EQ(asked, 1);
+  asked = 0;
+  EXPECT_FALSE(*AnyDirectoryEntry(dir, [&asked](const DirectoryEntry&) { return ++asked < 0; }));
+  EXPECT_EQ(asked, 3);
+  EXPECT_TRUE(RemoveTree(dir).ok());
 }
 
 // /proc/<pid>/stat's command name is the process's own choice: spaces and ')' in it do

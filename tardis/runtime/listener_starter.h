@@ -8,8 +8,8 @@
 // subreapers): holding none of the shim's descriptors, it is never waited for, and the
 // shim reaps it if it ends. Two creates racing here both start one; the listener lock
 // keeps one and the other exits.
-#ifndef TARDIS_LIFECYCLE_LISTENER_STARTER_H_
-#define TARDIS_LIFECYCLE_LISTENER_STARTER_H_
+#ifndef TARDIS_RUNTIME_LISTENER_STARTER_H_
+#define TARDIS_RUNTIME_LISTENER_STARTER_H_
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -21,8 +21,9 @@
 
 #include <absl/strings/str_cat.h>
 
-#include "tardis/lifecycle/handler.h"
+#include "tardis/config/host_config.h"
 #include "tardis/listener/listener_lock.h"
+#include "tardis/log/logger.h"
 #include "tardis/sys/files.h"
 
 namespace tardis {
@@ -35,17 +36,17 @@ inline std::string ListenBinary(const HostConfig& config) {
   return absl::StrCat(self.substr(0, self.rfind('/')), "/tardis-listen");
 }
 
-inline void EnsureListenerRunning(const Node& node) {
-  if (ListenerAlive(node.config.state_dir)) return;
-  const std::string binary = ListenBinary(node.config);
+inline void EnsureListenerRunning(const HostConfig& config, Logger& log) {
+  if (ListenerAlive(config.state_dir)) return;
+  const std::string binary = ListenBinary(config);
   if (binary.empty() || ::access(binary.c_str(), X_OK) != 0) {
-    node.log.Warning("tardis-listen is not running and cannot be started (", binary,
+    log.Warning("tardis-listen is not running and cannot be started (", binary,
                      " is missing): exit codes will not be recorded, images will be kept");
     return;
   }
   const pid_t child = ::fork();
   if (child < 0) {
-    node.log.Warning("cannot start tardis-listen: fork failed");
+    log.Warning("cannot start tardis-listen: fork failed");
     return;
   }
   if (child == 0) {
@@ -67,9 +68,9 @@ inline void EnsureListenerRunning(const Node& node) {
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  node.log.Info("started ", binary);
+  log.Info("started ", binary);
 }
 
 }  // namespace tardis
 
-#endif  // TARDIS_LIFECYCLE_LISTENER_STARTER_H_
+#endif  // TARDIS_RUNTIME_LISTENER_STARTER_H_
