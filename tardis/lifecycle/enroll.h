@@ -66,7 +66,8 @@ inline std::optional<Enrollment> EnrollContainer(const Node& node, const runc::I
   }
   if (!settings->enabled) return forget();
   if (!valid_identity) {
-    node.log.Error("create: namespace \"", call.ns, "\" or id \"", call.id(), "\" is not usable in paths; not opted in");
+    node.log.Error(call.command_name, ": namespace \"", call.ns, "\" or id \"", call.id(),
+                   "\" is not usable in paths; not opted in");
     return std::nullopt;
   }
   const std::string who = absl::StrCat(call.ns, "/", call.id());

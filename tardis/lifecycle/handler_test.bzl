@@ -1,17 +1,17 @@
 """handler_test(name): `<name>.cc`, a handler's table tests on the handler fixture.
 
 The fixture (handler_fixture.h) mounts overlays, so these need root and the host's mount
-namespace: tagged "local" (no sandbox).
+namespace: local (no sandbox), as tardis_cc_test says.
 """
 
+load("//tardis/testing:cc_test.bzl", "tardis_cc_test")
+
 def handler_test(name, deps = []):
-    native.cc_test(
+    tardis_cc_test(
         name = name,
-        srcs = [name + ".cc"],
-        tags = ["local"],
+        local = True,
         deps = [
             ":handler_fixture",
             ":lifecycle",
-            "@debian_gtest//:gtest_main",
         ] + deps,
     )

@@ -80,7 +80,7 @@ TEST_F(RestoreTest, PassesThroughAndEnrollsOnlyWhatOptsIn) {
        true, "c1", false, "default/c1: unreadable settings in config.json"},
       {"a config that does not opt in", [&] { WriteSpec({"PATH=/bin"}); }, true, "c1", false, ""},
       {"opted in, an id that cannot name state", [&] { WriteSpec(kOptedIn); }, true, "a/b", false,
-       "id \"a/b\" is not usable in paths; not opted in"},
+       "restore: namespace \"default\" or id \"a/b\" is not usable in paths; not opted in"},
       {"opted in", [&] { WriteSpec(kOptedIn); }, true, "c1", true,
        "default/c1: restoring from the caller's own checkpoint"},
       {"opted in, the state dir read-only (enrolling fails)",

@@ -41,7 +41,7 @@ inline void EnsureListenerRunning(const HostConfig& config, Logger& log) {
   const std::string binary = ListenBinary(config);
   if (binary.empty() || ::access(binary.c_str(), X_OK) != 0) {
     log.Warning("tardis-listen is not running and cannot be started (", binary,
-                     " is missing): exit codes will not be recorded, images will be kept");
+                " is missing): exit codes will not be recorded, images will be kept");
     return;
   }
   const pid_t child = ::fork();
