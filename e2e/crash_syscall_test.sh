@@ -75,12 +75,10 @@ exec "$REAL_RUNC" "\$@"
 WRAP
 chmod +x "$RUNC_WRAPPER"
 
-CONFIG=$(write_tardis_config a "real_runc=$RUNC_WRAPPER")
-start_containerd a --tardis-config "$CONFIG"
-build_busybox_image a
+start_node a "real_runc=$RUNC_WRAPPER"
 IMAGE=$E2E_TMP/checkpoints/$E2E_NAMESPACE/job
 TARDISCTL=$(e2e_binary tardisctl)
-STATE=$(tardis_config_value "$CONFIG" state_dir)
+STATE=$(tardis_config_value "$TARDIS_CONFIG" state_dir)
 
 # arm COMMAND SYSCALL N: the next COMMAND call dies entering its Nth SYSCALL.
 arm() { rm -f "$CTL/killed"; echo "$1" >"$CTL/command"; echo "$2:signal=KILL:when=$3" >"$CTL/spec"; }
@@ -89,7 +87,7 @@ killed() { [[ -e $CTL/killed ]]; }
 # previous one of an interrupted publish).
 image_state() {
   local valid dir
-  read -r valid dir <<<"$(TARDIS_CONFIG=$CONFIG "$TARDISCTL" status --json |
+  read -r valid dir <<<"$("$TARDISCTL" status --json |
     jq -r '.containers[] | select(.id == "job") | "\(.image.valid) \(.image.dir)"' | head -n 1)"
   echo "$valid $(jq -r .created_unix_nanos "$dir/manifest.json" 2>/dev/null || echo 0)"
 }
@@ -170,7 +168,7 @@ for syscall in $CHECKPOINT_SYSCALLS; do
         ((created > before)) || fail "stopped with only its older image after a kill at $syscall #$n" ;;
       *) fail "task is $(task_status a job) after a kill at $syscall #$n" ;;
     esac
-    TARDIS_CONFIG=$CONFIG run "$TARDISCTL" gc --min-age 0
+    run "$TARDISCTL" gc --min-age 0
     assert_status 0 "tardisctl gc"
     [[ -z $(find "$(dirname "$IMAGE")" -maxdepth 1 -name ".job.staging.*") ]] ||
       fail "a staging image survived gc after a kill at $syscall #$n"

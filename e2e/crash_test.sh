@@ -35,9 +35,7 @@ esac
 exec "$REAL_RUNC" "\$@"
 WRAP
 chmod +x "$WRAPPER"
-CONFIG=$(write_tardis_config a "real_runc=$WRAPPER")
-start_containerd a --tardis-config "$CONFIG"
-build_busybox_image a
+start_node a "real_runc=$WRAPPER"
 IMAGE=$E2E_TMP/checkpoints/$E2E_NAMESPACE/job
 
 # kill_handler_when_runc_runs: waits for the wrapper's marker, SIGKILLs the handler.
@@ -69,14 +67,14 @@ assert_file_missing "$IMAGE/manifest.json"
 staging=$(find "$(dirname "$IMAGE")" -maxdepth 1 -name ".job.staging.*" | head -n 1)
 [[ -n $staging ]] || fail "no staging image left by the killed checkpoint"
 wait_for --timeout 30 grep -q "Dumping finished successfully" "$staging/criu/dump.log"
-TARDIS_CONFIG=$CONFIG run "$(e2e_binary tardisctl)" gc
+run "$(e2e_binary tardisctl)" gc
 assert_status 0 "tardisctl gc"
 assert_contains "$output" "removed $staging"
 assert_file_missing "$staging"
 
 log "--- 2. Tardis paused it: the handler dies mid-checkpoint, tardis-listen thaws it"
 wait_for test -n "$(listener_pid a)"
-TARDIS_CONFIG=$CONFIG "$(e2e_binary tardis-runc)" --root "$(runc_root a)" checkpoint \
+"$(e2e_binary tardis-runc)" --root "$(runc_root a)" checkpoint \
   --image-path "$E2E_TMP/direct" job >"$E2E_TMP/direct.out" 2>&1 &
 direct_pid=$!
 kill_handler_when_runc_runs
@@ -85,7 +83,7 @@ wait_for --timeout 20 grep -q "$E2E_NAMESPACE/job: a checkpoint froze the contai
   "$(tardis_log a)"
 counting_on
 assert_eq "$pid" "$(task_pid a job)" "the job's process, after a thaw by tardis-listen"
-assert_file_missing "$(tardis_config_value "$CONFIG" state_dir)/containers/$E2E_NAMESPACE/job/paused-by-tardis"
+assert_file_missing "$(tardis_config_value "$TARDIS_CONFIG" state_dir)/containers/$E2E_NAMESPACE/job/paused-by-tardis"
 
 log "--- 3. the next checkpoint and restore work"
 checkpoint_container a job task

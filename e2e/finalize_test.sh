@@ -21,10 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 begin_test
 require_tool jq
 TARDISCTL=$(e2e_binary tardisctl)
-export TARDIS_CONFIG
-TARDIS_CONFIG=$(write_tardis_config a)
-start_containerd a
-build_busybox_image a
+start_node a
 IMAGES=$E2E_TMP/checkpoints/$E2E_NAMESPACE
 OPT_IN=(--env TARDIS_ENABLE=1)
 N=20

@@ -90,9 +90,7 @@ assert_contains "$(cat "$(tardis_log b)")" "$E2E_NAMESPACE/third: took over stal
 assert_eq "$E2E_NAMESPACE/third" "$(lease_holder)" "the lease's holder"
 
 log "--- 4. the job finishes on B: its image and lease go"
-wait_for --timeout 90 task_status_is b third STOPPED
-ctr_ b tasks rm third >/dev/null
-ctr_ b containers rm third
+delete_stopped b third 90
 assert_file_missing "$IMAGE"
 assert_file_missing "$LEASE"
 

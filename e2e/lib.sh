@@ -5,9 +5,7 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   begin_test
-#   export TARDIS_CONFIG=$(write_tardis_config a log_level=DEBUG)
-#   start_containerd a
-#   build_busybox_image a
+#   start_node a log_level=DEBUG    # Tardis's config, containerd, the busybox image
 #   run_container a job --env TARDIS_ENABLE=1 -- sh -c 'echo hi; sleep 1000'
 #   wait_for task_status_is a job RUNNING
 #   ...
@@ -29,7 +27,8 @@
 # What a test has (each function is documented where it is defined):
 #   the test's life     begin_test, finish_test, e2e_binary NAME, $E2E_TMP, $E2E_NAMESPACE
 #   Tardis's config     write_tardis_config NODE [K=V...], tardis_config_value, tardis_log NODE
-#   nodes               start_containerd NODE [--tardis-config F], stop_containerd NODE,
+#   nodes               start_node NODE [K=V...] (config, containerd, busybox image),
+#                       start_containerd NODE [--tardis-config F], stop_containerd NODE,
 #                       kill_node NODE, ctr_ NODE ARGS..., containerd_address, node_dir,
 #                       runc_root NODE
 #   images, containers  build_busybox_image NODE [NS] (busybox, /bin/counter, /bin/counter.sh,
@@ -469,6 +468,17 @@ build_busybox_image() {
   log "imported $E2E_IMAGE into $node ($namespace)"
 }
 
+# start_node NODE [KEY=VALUE...]: one node as most tests want it: Tardis's config
+# (write_tardis_config NODE KEY=VALUE...) exported as $TARDIS_CONFIG, containerd started
+# with it, the busybox image imported.
+start_node() {
+  local node=$1; shift
+  TARDIS_CONFIG=$(write_tardis_config "$node" "$@")
+  export TARDIS_CONFIG
+  start_containerd "$node"
+  build_busybox_image "$node"
+}
+
 # import_pause_image NODE: imports $E2E_PAUSE_IMAGE into NODE's k8s.io namespace, where the
 # CRI plugin looks for its sandbox_image.
 import_pause_image() {
@@ -593,6 +603,16 @@ remove_container() {
     ctr_ "$node" tasks rm -f "$id" >/dev/null 2>&1 || true
   fi
   if container_exists "$node" "$id"; then ctr_ "$node" containers rm "$id" >/dev/null 2>&1 || true; fi
+}
+
+# delete_stopped NODE ID [TIMEOUT]: what containerd's users do once a task has ended: waits
+# (TIMEOUT seconds, else wait_for's default) until ID's task is STOPPED, then deletes the
+# task and the container. Unlike remove_container (a clean-up), every step must work.
+delete_stopped() {
+  local node=$1 id=$2
+  wait_for ${3:+--timeout "$3"} task_status_is "$node" "$id" STOPPED
+  ctr_ "$node" tasks rm "$id" >/dev/null
+  ctr_ "$node" containers rm "$id"
 }
 
 # watch_events NODE FILE: appends NODE's `ctr events` (every namespace) to FILE from now

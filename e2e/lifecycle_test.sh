@@ -25,10 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
 require_tool jq
-export TARDIS_CONFIG
-TARDIS_CONFIG=$(write_tardis_config a log_level=DEBUG)
-start_containerd a
-build_busybox_image a
+start_node a log_level=DEBUG
 IMAGES=$E2E_TMP/checkpoints/$E2E_NAMESPACE
 OPT_IN=(--env TARDIS_ENABLE=1)
 declare -A observed
@@ -52,8 +49,7 @@ counter_survives() {
   assert_file_contains "$IMAGES/$id/criu/dump.log" "Dumping finished successfully"
   log "checkpointed at $saved"
 
-  ctr_ a tasks rm "$id" >/dev/null
-  ctr_ a containers rm "$id"
+  delete_stopped a "$id"
   assert_file_exists "$IMAGES/$id/manifest.json"  # exit 137 (CRIU's kill): the image stays
 
   run_container a "$id" "${OPT_IN[@]}" --log "$E2E_TMP/$id.2.log" -- "$program" /count
@@ -67,9 +63,7 @@ counter_survives() {
   assert_status 0
   ((output > saved)) || fail "the file in the container says $output, not more than $saved"
   ctr_ a tasks kill -s SIGKILL "$id"
-  wait_for task_status_is a "$id" STOPPED
-  ctr_ a tasks rm "$id" >/dev/null
-  ctr_ a containers rm "$id"
+  delete_stopped a "$id"
 }
 
 counter_survives container /bin/counter
@@ -104,9 +98,7 @@ setfattr -n trusted.tardis -v secret "$ROOTFS/data/owned"
 before=$(tree_snapshot "$ROOTFS")
 upper_before=$(tree_snapshot "$(container_upperdir a files)")
 checkpoint_container a files container
-wait_for task_status_is a files STOPPED
-ctr_ a tasks rm files >/dev/null
-ctr_ a containers rm files
+delete_stopped a files
 run_container a files "${OPT_IN[@]}" -- sleep 100000
 wait_for task_status_is a files RUNNING
 assert_eq "$before" "$(tree_snapshot "$(container_rootfs a files)")" "the container's files after the restore"
@@ -154,9 +146,7 @@ run_container a spoiled "${OPT_IN[@]}" --log "$E2E_TMP/spoiled.log" -- /bin/coun
 wait_for count_at_least "$E2E_TMP/spoiled.log" 3
 ctr_ a tasks exec --exec-id mark spoiled sh -c 'echo mark >/marker'
 checkpoint_container a spoiled container
-wait_for task_status_is a spoiled STOPPED
-ctr_ a tasks rm spoiled >/dev/null
-ctr_ a containers rm spoiled
+delete_stopped a spoiled
 PRISTINE=$E2E_TMP/pristine
 cp -a "$IMAGES/spoiled" "$PRISTINE"
 
@@ -232,8 +222,7 @@ log "--- failing checkpoints"
 run_container a keeps "${OPT_IN[@]}" --log "$E2E_TMP/keeps.1.log" -- /bin/counter /count
 wait_for count_at_least "$E2E_TMP/keeps.1.log" 3
 checkpoint_container a keeps container
-wait_for task_status_is a keeps STOPPED
-ctr_ a tasks rm keeps >/dev/null && ctr_ a containers rm keeps
+delete_stopped a keeps
 run_container a keeps "${OPT_IN[@]}" --log "$E2E_TMP/keeps.2.log" -- /bin/counter /count
 wait_for task_status_is a keeps RUNNING
 image_before=$(tree_snapshot "$IMAGES/keeps")

@@ -14,10 +14,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
-export TARDIS_CONFIG
-TARDIS_CONFIG=$(write_tardis_config a)
-start_containerd a
-build_busybox_image a
+start_node a
 IMAGES=$E2E_TMP/checkpoints/$E2E_NAMESPACE
 OPT_IN=(--env TARDIS_ENABLE=1)
 
@@ -29,9 +26,7 @@ with_image() {
   wait_for task_status_is a "$id" RUNNING
   sleep 0.5
   checkpoint_container a "$id" container
-  wait_for task_status_is a "$id" STOPPED
-  ctr_ a tasks rm "$id" >/dev/null
-  ctr_ a containers rm "$id"
+  delete_stopped a "$id"
   assert_file_exists "$IMAGES/$id/manifest.json"
 }
 
@@ -46,23 +41,17 @@ run_until_exit() {
 listener_runs() { [[ -n $(listener_pid a) ]]; }
 no_listener_runs() { [[ -z $(listener_pid a) ]]; }
 
-# delete_container ID: what containerd users do once a task has exited.
-delete_container() {
-  ctr_ a tasks rm "$1" >/dev/null
-  ctr_ a containers rm "$1"
-}
-
 # ---------------------------------------------------------------------------------------
 log "--- 1. the exit code decides"
 with_image done0 /bin/counter /count 25
 run_until_exit done0 /bin/counter /count 25
-delete_container done0
+delete_stopped a done0
 assert_file_missing "$IMAGES/done0"
 assert_contains "$(cat "$(tardis_log a)")" "$E2E_NAMESPACE/done0: exited 0: the job is done; deleted its image"
 
 with_image fails sh -c 'sleep 2; exit 3'
 run_until_exit fails sh -c 'sleep 2; exit 3'
-delete_container fails
+delete_stopped a fails
 assert_file_exists "$IMAGES/fails/manifest.json"
 assert_contains "$(cat "$(tardis_log a)")" "$E2E_NAMESPACE/fails: exited 3; keeping the image"
 
@@ -71,7 +60,7 @@ run_container a killed "${OPT_IN[@]}" -- /bin/counter /count
 wait_for task_status_is a killed RUNNING
 ctr_ a tasks kill -s SIGKILL killed
 wait_for task_status_is a killed STOPPED
-delete_container killed
+delete_stopped a killed
 assert_file_exists "$IMAGES/killed/manifest.json"
 assert_contains "$(cat "$(tardis_log a)")" "$E2E_NAMESPACE/killed: exited 137; keeping the image"
 
@@ -101,7 +90,7 @@ stop_containerd a
 start_containerd a
 assert_eq "$listener" "$(listener_pid a)" "the same listener runs on"
 wait_for task_status_is a across STOPPED
-delete_container across
+delete_stopped a across
 assert_file_missing "$IMAGES/across"
 
 # ---------------------------------------------------------------------------------------
@@ -122,7 +111,7 @@ listener=$(listener_pid a)
 kill -KILL "$listener"
 wait_for e2e_gone "$listener"
 wait_for task_status_is a gap STOPPED
-delete_container gap
+delete_stopped a gap
 assert_file_exists "$IMAGES/gap/manifest.json"
 assert_contains "$(cat "$(tardis_log a)")" "WARNING tardis-runc"
 assert_contains "$(cat "$(tardis_log a)")" \
@@ -141,7 +130,7 @@ NO_LISTENER=$(write_tardis_config b tardis_listen=/nonexistent/tardis-listen \
 start_containerd a --tardis-config "$NO_LISTENER"
 with_image orphan /bin/counter /count 25
 run_until_exit orphan /bin/counter /count 25
-delete_container orphan
+delete_stopped a orphan
 assert_file_exists "$IMAGES/orphan/manifest.json"
 assert_contains "$(cat "$(tardis_log a)")" "tardis-listen is not running and cannot be started"
 assert_contains "$(cat "$(tardis_log a)")" "$E2E_NAMESPACE/orphan: no exit code and no listener running; keeping the image"

@@ -55,9 +55,7 @@ assert_eq "written on A" "$output" "the work dir, seen from the job on node B"
 assert_contains "$(cat "$(tardis_log b)")" "$E2E_NAMESPACE/job: restored from $IMAGE"
 
 log "--- the job finishes on B: its image and work dir go"
-wait_for --timeout 60 task_status_is b job STOPPED
-ctr_ b tasks rm job >/dev/null
-ctr_ b containers rm job
+delete_stopped b job 60
 assert_file_missing "$IMAGE"
 assert_file_missing "$WORK"
 

@@ -15,10 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
 TARDIS_RUNC=$(e2e_binary tardis-runc)
-export TARDIS_CONFIG
-TARDIS_CONFIG=$(write_tardis_config a log_level=DEBUG)
-start_containerd a
-build_busybox_image a
+start_node a log_level=DEBUG
 
 OBS=$E2E_TMP/observed
 mkdir -p "$OBS"

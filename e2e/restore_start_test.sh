@@ -10,10 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 begin_test
-export TARDIS_CONFIG
-TARDIS_CONFIG=$(write_tardis_config a)
-start_containerd a
-build_busybox_image a
+start_node a
 IMAGE=$E2E_TMP/checkpoints/$E2E_NAMESPACE/quick
 # exit_when_restored 0: once restored, it exits 3 at once (3: the image stays).
 JOB=(--env TARDIS_ENABLE=1 --env TARDIS_CHECKPOINT_ID=quick)
@@ -21,9 +18,7 @@ JOB=(--env TARDIS_ENABLE=1 --env TARDIS_CHECKPOINT_ID=quick)
 run_container a seed "${JOB[@]}" -- /bin/exit_when_restored 0
 wait_for task_status_is a seed RUNNING
 checkpoint_container a seed task
-wait_for task_status_is a seed STOPPED
-ctr_ a tasks rm seed >/dev/null
-ctr_ a containers rm seed
+delete_stopped a seed
 assert_file_exists "$IMAGE/manifest.json"
 sleep 1.1  # the restored process sees the jump of the clock it waits for
 
