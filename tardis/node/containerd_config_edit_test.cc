@@ -1,5 +1,11 @@
 #include "tardis/node/containerd_config_edit.h"
 
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+#include <absl/strings/match.h>
+#include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
 
 #include "tardis/node/golden_text.h"
@@ -22,6 +28,26 @@ void ExpectField(const GoldenCase& c, const std::string& key, const std::string&
 }
 std::string Bool(bool value) { return value ? "true" : "false"; }
 
+std::string BinaryOf(const GoldenCase& c) {
+  return c.has("binary") ? GoldenText(c["binary"], kDir) : "/usr/local/lib/tardis/tardis-runc";
+}
+
+// A case wants either an error (want_error: part of its message) or an edit whose text is
+// `want`; true when it is such an edit, whose fields the caller goes on to check.
+bool IsWantedEdit(const GoldenCase& c, const absl::StatusOr<ContainerdConfigEdit>& edit) {
+  if (c.has("want_error")) {
+    EXPECT_FALSE(edit.ok()) << edit->text;
+    if (!edit.ok()) {
+      EXPECT_TRUE(absl::StrContains(edit.status().message(), c["want_error"])) << edit.status();
+    }
+    return false;
+  }
+  EXPECT_TRUE(edit.ok()) << edit.status();
+  if (!edit.ok()) return false;
+  EXPECT_EQ(edit->text, GoldenText(c["want"], kDir));
+  return true;
+}
+
 TEST(ContainerdConfigEdit, GoldenCases) {
   const std::vector<GoldenCase> cases = ReadGoldenCases(absl::StrCat(kDir, "/cases.golden"));
   ASSERT_GT(cases.size(), 30u);
@@ -29,15 +55,9 @@ TEST(ContainerdConfigEdit, GoldenCases) {
     SCOPED_TRACE(absl::StrCat("case ", c["name"], " (line ", c.line, ")"));
     const std::string input = GoldenText(c["input"], kDir);
     const bool exists = c["exists"] != "false";
-    const std::string binary = c.has("binary") ? GoldenText(c["binary"], kDir) : "/usr/local/lib/tardis/tardis-runc";
+    const std::string binary = BinaryOf(c);
     const absl::StatusOr<ContainerdConfigEdit> edit = SetRuncBinaryName(input, exists, binary);
-    if (c.has("want_error")) {
-      ASSERT_FALSE(edit.ok()) << edit->text;
-      EXPECT_TRUE(absl::StrContains(edit.status().message(), c["want_error"])) << edit.status();
-      continue;
-    }
-    ASSERT_TRUE(edit.ok()) << edit.status();
-    EXPECT_EQ(edit->text, GoldenText(c["want"], kDir));
+    if (!IsWantedEdit(c, edit)) continue;
     ExpectField(c, "version", absl::StrCat(edit->version));
     ExpectField(c, "appended_table", Bool(edit->appended_table));
     ExpectField(c, "appended_runc_table", Bool(edit->appended_runc_table));
@@ -59,15 +79,9 @@ TEST(ContainerdConfigEdit, RuntimeGoldenCases) {
     const std::string input = GoldenText(c["input"], kDir);
     const bool exists = c["exists"] != "false";
     const std::string handler = c.has("handler") ? c["handler"] : "tardis";
-    const std::string binary = c.has("binary") ? GoldenText(c["binary"], kDir) : "/usr/local/lib/tardis/tardis-runc";
+    const std::string binary = BinaryOf(c);
     const absl::StatusOr<ContainerdConfigEdit> edit = AddTardisRuntime(input, exists, handler, binary);
-    if (c.has("want_error")) {
-      ASSERT_FALSE(edit.ok()) << edit->text;
-      EXPECT_TRUE(absl::StrContains(edit.status().message(), c["want_error"])) << edit.status();
-      continue;
-    }
-    ASSERT_TRUE(edit.ok()) << edit.status();
-    EXPECT_EQ(edit->text, GoldenText(c["want"], kDir));
+    if (!IsWantedEdit(c, edit)) continue;
     ExpectField(c, "version", absl::StrCat(edit->version));
     ExpectField(c, "runtime_table", edit->runtime_table);
     ExpectField(c, "options_table", edit->options_table);
