@@ -34,7 +34,6 @@
 #ifndef TARDIS_ARCHIVE_UNPACK_H_
 #define TARDIS_ARCHIVE_UNPACK_H_
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -61,6 +60,7 @@
 #include "tardis/archive/unpack_budget.h"
 #include "tardis/sys/stream_hash.h"
 #include "tardis/archive/working_directory.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/quote.h"
 
@@ -317,15 +317,14 @@ inline constexpr char kStagePrefix[] = ".tardis-unpack.";
 
 // Stages in `parent` that an unpack killed mid-way left behind: an unpack of an
 // upperdir is the only writer of the stages beside it, and containerd or Docker runs one
-// create of a container at a time.
+// create of a container at a time. Best effort: a parent that cannot be listed has none
+// removed, one whose listing fails part way those seen. Stage has opened `parent`
+// without following a symlink, and it is listed the same way.
 inline void RemoveStaleStages(const std::string& parent) {
-  DIR* listing = ::opendir(parent.c_str());
-  if (listing == nullptr) return;
   std::vector<std::string> stale;
-  while (const struct dirent* entry = ::readdir(listing)) {
-    if (absl::StartsWith(entry->d_name, kStagePrefix)) stale.push_back(absl::StrCat(parent, "/", entry->d_name));
-  }
-  ::closedir(listing);
+  (void)ForEachDirectoryEntry(parent, [&](const DirectoryEntry& entry) {
+    if (absl::StartsWith(entry.name(), kStagePrefix)) stale.push_back(absl::StrCat(parent, "/", entry.name()));
+  });
   for (const std::string& path : stale) (void)RemoveTree(path);
 }
 

@@ -7,7 +7,6 @@
 #ifndef TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
 #define TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
 
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
 
 namespace tardis::container {
@@ -44,16 +44,16 @@ inline absl::StatusOr<int> ContinueContainerProcesses(int init_pid, const std::s
   const std::optional<std::string> init_ns = PidNamespaceOf(proc, absl::StrCat(init_pid));
   const std::optional<std::string> own_ns = PidNamespaceOf(proc, "self");
   if (!init_ns || !own_ns || *init_ns == *own_ns) return 1;
-  DIR* dir = ::opendir(proc.c_str());
-  if (dir == nullptr) return ErrnoStatus(errno, absl::StrCat("list ", proc));
   int continued = 1;
-  while (const dirent* entry = ::readdir(dir)) {
+  const absl::Status listed = ForEachDirectoryEntry(proc, [&](const DirectoryEntry& entry) {
     int pid = 0;
-    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0 || pid == init_pid) continue;
-    if (PidNamespaceOf(proc, entry->d_name) != init_ns) continue;
+    if (!absl::SimpleAtoi(entry.name(), &pid) || pid <= 0 || pid == init_pid) return;
+    if (PidNamespaceOf(proc, entry.name()) != init_ns) return;
     if (::kill(pid, SIGCONT) == 0) ++continued;
-  }
-  ::closedir(dir);
+  });
+  // A listing that fails part way may have left some of the container stopped: an
+  // error, so that start says so, not a count that looks whole.
+  if (!listed.ok()) return listed;
   return continued;
 }
 

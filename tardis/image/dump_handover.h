@@ -12,10 +12,7 @@
 #ifndef TARDIS_IMAGE_DUMP_HANDOVER_H_
 #define TARDIS_IMAGE_DUMP_HANDOVER_H_
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,6 +25,7 @@
 
 #include "tardis/runc/checkpoint_argv.h"
 #include "tardis/runc/invocation.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
 
@@ -52,16 +50,17 @@ inline absl::StatusOr<std::string> PlaceDump(const std::string& criu_dir, const 
   const std::string placed = runc::CallersImagePath(checkpoint, cwd);
   if (absl::Status made = MakeDirectories(placed, 0700); !made.ok()) return made;
 
+  // The whole listing before anything moves: one that fails part way hands over nothing,
+  // rather than a dump short of files that looks whole. criu/ is Tardis's own
+  // directory, never a symlink.
   std::vector<std::string> names;
-  DIR* dir = ::opendir(criu_dir.c_str());
-  if (dir == nullptr) return ErrnoStatus(errno, absl::StrCat("open ", criu_dir));
-  while (const struct dirent* entry = ::readdir(dir)) {
-    struct stat st;
-    if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-      names.emplace_back(entry->d_name);
-    }
+  if (absl::Status listed = ForEachDirectoryEntry(criu_dir,
+                                                  [&names](const DirectoryEntry& entry) {
+                                                    if (entry.IsRegularFile()) names.emplace_back(entry.name());
+                                                  });
+      !listed.ok()) {
+    return listed;
   }
-  ::closedir(dir);
   for (const std::string& name : names) {
     const std::string from = absl::StrCat(criu_dir, "/", name), to = absl::StrCat(placed, "/", name);
     absl::Status done = how == Handover::kMove ? MoveFile(from, to) : LinkOrCopy(from, to);

@@ -15,7 +15,6 @@
 #ifndef TARDIS_IMAGE_IMAGE_STORE_H_
 #define TARDIS_IMAGE_IMAGE_STORE_H_
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +34,7 @@
 #include "tardis/sys/file_digest.h"
 #include "tardis/image/manifest.h"
 #include "tardis/image/validity.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
 #include "tardis/sys/files.h"
 
@@ -61,16 +61,19 @@ inline bool IsDirectoryNoFollow(const std::string& path) {
 }
 
 // Staging directories of this image that a crashed or failed checkpoint left behind.
+// `paths.parent` is often a PinnedDirectory's /proc/self/fd/N, so it is followed. A
+// parent that cannot be listed has none to offer; one whose listing fails part way,
+// those seen (collecting them is best effort).
 inline std::vector<std::string> StagingLeftovers(const ImagePaths& paths) {
   std::vector<std::string> found;
-  if (DIR* dir = ::opendir(paths.parent.c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (absl::StartsWith(entry->d_name, paths.staging_prefix())) {
-        found.push_back(absl::StrCat(paths.parent, "/", entry->d_name));
-      }
-    }
-    ::closedir(dir);
-  }
+  (void)ForEachDirectoryEntry(
+      paths.parent,
+      [&](const DirectoryEntry& entry) {
+        if (absl::StartsWith(entry.name(), paths.staging_prefix())) {
+          found.push_back(absl::StrCat(paths.parent, "/", entry.name()));
+        }
+      },
+      LastLink::kFollowed);
   return found;
 }
 
@@ -113,33 +116,29 @@ inline absl::StatusOr<std::map<std::string, ImageFile>> DigestCriuFiles(const st
     const std::string relative = pending.back();
     pending.pop_back();
     const std::string dir_path = absl::StrCat(image, "/", relative);
-    const int dir_fd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dir_fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", dir_path));
-    DIR* dir = ::fdopendir(dir_fd);
-    if (dir == nullptr) {
-      ::close(dir_fd);
-      return ErrnoStatus(errno, absl::StrCat("read ", dir_path));
-    }
-    while (const dirent* entry = ::readdir(dir)) {
-      const std::string name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      const std::string path = absl::StrCat(relative, "/", name);
+    absl::Status failed;
+    const absl::StatusOr<bool> stopped = AnyDirectoryEntry(dir_path, [&](const DirectoryEntry& entry) {
+      const std::string path = absl::StrCat(relative, "/", entry.name());
       struct stat st;
-      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (!entry.Stat(&st)) return false;
       if (S_ISDIR(st.st_mode)) {
         pending.push_back(path);
       } else if (S_ISREG(st.st_mode)) {
         absl::StatusOr<FileDigest> digest = DigestFile(absl::StrCat(image, "/", path), sync, sha);
         if (!digest.ok()) {
-          ::closedir(dir);
-          return digest.status();
+          failed = digest.status();
+          return true;
         }
         files[path] = ImageFile{path, digest->bytes, digest->xxh3_128, digest->sha256};
       } else {
         *unexpected = true;
       }
-    }
-    ::closedir(dir);
+      return false;
+    });
+    // A listing that fails part way is an error too: a manifest sealed from it would
+    // leave out CRIU files.
+    if (!stopped.ok()) return stopped.status();
+    if (!failed.ok()) return failed;
   }
   return files;
 }

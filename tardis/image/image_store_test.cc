@@ -5,11 +5,14 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 #include <gtest/gtest.h>
 
 #include "tardis/image/validity.h"
+#include "tardis/sys/pinned_directory.h"
 
 namespace tardis {
 namespace {
@@ -130,6 +133,22 @@ TEST_F(ImageStoreTest, ASymlinkedImageDirectoryIsNotFollowed) {
   ASSERT_TRUE(Publish(BuildImage("real", "one"), ImageDir("real")).ok());
   ASSERT_EQ(::symlink(ImageDir("real").c_str(), ImageDir("c1").c_str()), 0);
   EXPECT_FALSE(FindImage(ImageDir("c1")));
+}
+
+// Staging leftovers are found where the image's parent is named through a symlink: a
+// PinnedDirectory's /proc/self/fd/N (how CollectLeftovers and checkpoints name it), or a
+// link an admin made.
+TEST_F(ImageStoreTest, StagingLeftoversThroughALinkedParent) {
+  (void)BuildImage("c1", "staging of c1");
+  ASSERT_EQ(::symlink((base_ + "/default").c_str(), (base_ + "/linked").c_str()), 0);
+  absl::StatusOr<PinnedDirectory> pinned = PinnedDirectory::Open(base_ + "/default");
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  for (const std::string& parent : {base_ + "/default", base_ + "/linked", pinned->path()}) {
+    const std::vector<std::string> found = StagingLeftovers(ImagePaths::Of(parent + "/c1"));
+    ASSERT_EQ(found.size(), 1u) << parent;
+    EXPECT_TRUE(absl::StartsWith(found[0], parent + "/.c1.staging.")) << found[0];
+  }
+  EXPECT_TRUE(StagingLeftovers(ImagePaths::Of(base_ + "/missing/c1")).empty());
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 #ifndef TARDIS_NODE_IMAGE_INFO_H_
 #define TARDIS_NODE_IMAGE_INFO_H_
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "tardis/image/manifest.h"
 #include "tardis/image/validity.h"
 #include "tardis/node/report.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/files.h"
 
 namespace tardis::node {
@@ -45,23 +45,15 @@ inline std::map<std::string, uint64_t> FileSizes(const std::string& dir) {
     const std::string relative = pending.back();
     pending.pop_back();
     const std::string path = relative.empty() ? dir : absl::StrCat(dir, "/", relative);
-    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) continue;
-    DIR* listing = ::fdopendir(fd);
-    if (listing == nullptr) {
-      ::close(fd);
-      continue;
-    }
-    while (const dirent* entry = ::readdir(listing)) {
-      const std::string name = entry->d_name;
-      if (name == "." || name == "..") continue;
+    // A size for what can be seen: a directory that cannot be listed adds nothing.
+    (void)ForEachDirectoryEntry(path, [&](const DirectoryEntry& entry) {
       struct stat st;
-      if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      const std::string child = relative.empty() ? name : absl::StrCat(relative, "/", name);
+      if (!entry.Stat(&st)) return;
+      const std::string child =
+          relative.empty() ? std::string(entry.name()) : absl::StrCat(relative, "/", entry.name());
       if (S_ISDIR(st.st_mode) && st.st_dev == top.st_dev) pending.push_back(child);
       if (S_ISREG(st.st_mode)) sizes[child] = static_cast<uint64_t>(st.st_size);
-    }
-    ::closedir(listing);
+    });
   }
   return sizes;
 }

@@ -15,7 +15,6 @@
 #ifndef TARDIS_NODE_LEFTOVERS_H_
 #define TARDIS_NODE_LEFTOVERS_H_
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include <absl/strings/match.h>
 #include <absl/strings/str_cat.h>
 
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/remove_tree.h"
 #include "tardis/container/leftover_mounts.h"
 #include "tardis/container/recorded_dir.h"
@@ -45,21 +45,21 @@ struct LeftoversCollected {
 namespace leftovers_internal {
 
 // Entries of `dir` whose names start with `prefix` and that were last changed before
-// `before_unix_nanos`.
+// `before_unix_nanos`. `dir` is one of the state dir's own, followed as it always was
+// (an admin may have linked it elsewhere); collecting is best effort, so a listing that
+// fails gives what it saw, and a missing one nothing.
 inline std::vector<std::string> OldEntries(const std::string& dir, absl::string_view prefix, int64_t before_unix_nanos) {
   std::vector<std::string> old;
-  DIR* listing = ::opendir(dir.c_str());
-  if (listing == nullptr) return old;
-  while (const struct dirent* entry = ::readdir(listing)) {
-    const absl::string_view name = entry->d_name;
-    if (name == "." || name == ".." || !absl::StartsWith(name, prefix)) continue;
-    const std::string path = absl::StrCat(dir, "/", name);
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0) continue;
-    const int64_t changed = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    if (changed < before_unix_nanos) old.push_back(path);
-  }
-  ::closedir(listing);
+  (void)ForEachDirectoryEntry(
+      dir,
+      [&](const DirectoryEntry& entry) {
+        if (!absl::StartsWith(entry.name(), prefix)) return;
+        struct stat st;
+        if (!entry.Stat(&st)) return;
+        const int64_t changed = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        if (changed < before_unix_nanos) old.push_back(absl::StrCat(dir, "/", entry.name()));
+      },
+      LastLink::kFollowed);
   return old;
 }
 

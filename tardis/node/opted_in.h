@@ -7,9 +7,6 @@
 #ifndef TARDIS_NODE_OPTED_IN_H_
 #define TARDIS_NODE_OPTED_IN_H_
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -24,6 +21,7 @@
 #include "tardis/container/image_location.h"
 #include "tardis/state/state_store.h"
 #include "tardis/node/utf8.h"
+#include "tardis/sys/directory_entries.h"
 #include "tardis/sys/files.h"
 
 namespace tardis::node {
@@ -37,26 +35,27 @@ struct OptedIn {
 namespace opted_in_internal {
 
 // The entries of `dir` that are directories (or, with `suffix`, regular files ending in
-// it, suffix removed) named like containerd identifiers, sorted.
+// it, suffix removed) named like containerd identifiers, sorted. `dir` is followed as it
+// always was: the state dir's own (an admin may have linked it elsewhere), or a namespace
+// listed as a directory. One that cannot be listed has none; one whose listing fails
+// part way, those seen.
 inline std::vector<std::string> IdentifiersIn(const std::string& dir, absl::string_view suffix = "") {
   std::vector<std::string> names;
-  DIR* listing = ::opendir(dir.c_str());
-  if (listing == nullptr) return names;
-  while (const dirent* entry = ::readdir(listing)) {
-    std::string name = entry->d_name;
-    struct stat st;
-    if (::fstatat(::dirfd(listing), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (suffix.empty()) {
-      if (!S_ISDIR(st.st_mode)) continue;
-    } else {
-      if (!S_ISREG(st.st_mode) || !absl::EndsWith(name, suffix)) continue;
-      name.resize(name.size() - suffix.size());
-    }
-    // Tardis's own bookkeeping (.forgotten.*) and anything not an identifier is skipped.
-    if (!container::ValidateIdentifier("name", name).ok()) continue;
-    names.push_back(std::move(name));
-  }
-  ::closedir(listing);
+  (void)ForEachDirectoryEntry(
+      dir,
+      [&](const DirectoryEntry& entry) {
+        std::string name(entry.name());
+        if (suffix.empty()) {
+          if (!entry.IsDirectory()) return;
+        } else {
+          if (!entry.IsRegularFile() || !absl::EndsWith(name, suffix)) return;
+          name.resize(name.size() - suffix.size());
+        }
+        // Tardis's own bookkeeping (.forgotten.*) and anything not an identifier is skipped.
+        if (!container::ValidateIdentifier("name", name).ok()) return;
+        names.push_back(std::move(name));
+      },
+      LastLink::kFollowed);
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -295,6 +297,98 @@ TEST(DirectoryEntriesTest, StopsAtTheFirstMatch) {
   EXPECT_EQ(asked, 1);
   asked = 0;
   EXPECT_FALSE(*AnyDirectoryEntry(dir, [&asked](const DirectoryEntry&) { return ++asked < 0; }));
+  EXPECT_EQ(asked, 3);
+  EXPECT_TRUE(RemoveTree(dir).ok());
+}
+
+// ForEachDirectoryEntry: every entry's name once (never . or ..), as the entry's kind is
+// told; the path a symlink only when `last` follows it.
+TEST(DirectoryEntriesTest, EveryEntry) {
+  using Make = std::function<void(const std::string&)>;
+  const Make mixed = [](const std::string& d) {
+    ASSERT_TRUE(MakeDirectories(d + "/sub", 0700).ok());
+    ASSERT_TRUE(WriteFileAtomically(d + "/file", "").ok());
+    ASSERT_EQ(::symlink("file", (d + "/link").c_str()), 0);
+  };
+  const Make a_link_to_it = [mixed](const std::string& d) {
+    mixed(d + ".target");
+    ASSERT_EQ(::symlink((d + ".target").c_str(), d.c_str()), 0);
+  };
+  struct Case {
+    const char* name;
+    Make make;
+    LastLink last;
+    absl::StatusCode code;
+    std::vector<std::string> listed;  // sorted; "d:" a directory, "f:" a regular file, "-:" neither
+  };
+  const std::vector<Case> cases = {
+      {"empty", [](const std::string& d) { ASSERT_TRUE(MakeDirectories(d, 0700).ok()); }, LastLink::kRefused,
+       absl::StatusCode::kOk, {}},
+      {"each kind, a symlink neither", mixed, LastLink::kRefused, absl::StatusCode::kOk, {"-:link", "d:sub", "f:file"}},
+      {"followed: the same on a directory", mixed, LastLink::kFollowed, absl::StatusCode::kOk,
+       {"-:link", "d:sub", "f:file"}},
+      {"a symlink to a directory, refused", a_link_to_it, LastLink::kRefused, absl::StatusCode::kInternal, {}},
+      {"a symlink to a directory, followed", a_link_to_it, LastLink::kFollowed, absl::StatusCode::kOk,
+       {"-:link", "d:sub", "f:file"}},
+      {"missing", [](const std::string&) {}, LastLink::kFollowed, absl::StatusCode::kNotFound, {}},
+      {"a file", [](const std::string& d) { ASSERT_TRUE(WriteFileAtomically(d, "").ok()); }, LastLink::kFollowed,
+       absl::StatusCode::kInternal, {}},
+  };
+  const std::string top = absl::StrCat(::testing::TempDir(), "/each-", ::getpid());
+  ASSERT_TRUE(MakeDirectories(top, 0700).ok());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string dir = absl::StrCat(top, "/", i);
+    cases[i].make(dir);
+    std::vector<std::string> listed;
+    const absl::Status got = ForEachDirectoryEntry(
+        dir,
+        [&listed](const DirectoryEntry& entry) {
+          struct stat st;
+          ASSERT_TRUE(entry.Stat(&st)) << entry.name();
+          EXPECT_EQ(S_ISLNK(st.st_mode), entry.name() == "link") << "Stat does not follow " << entry.name();
+          const char* kind = entry.IsDirectory() ? "d:" : entry.IsRegularFile() ? "f:" : "-:";
+          listed.push_back(absl::StrCat(kind, entry.name()));
+        },
+        cases[i].last);
+    EXPECT_EQ(got.code(), cases[i].code) << cases[i].name << ": " << got;
+    std::sort(listed.begin(), listed.end());
+    EXPECT_EQ(listed, cases[i].listed) << cases[i].name;
+  }
+  EXPECT_TRUE(RemoveTree(top).ok());
+}
+
+// A read that fails part way is an error, not a listing that looks whole: readdir stands
+// in for a disk or a server that fails after the first entry.
+int entries_before_failing = 0;
+struct dirent* FailingRead(DIR* listing) {
+  if (entries_before_failing == 0) {
+    errno = EIO;
+    return nullptr;
+  }
+  struct dirent* entry = ::readdir(listing);
+  if (entry != nullptr && absl::string_view(entry->d_name) != "." && absl::string_view(entry->d_name) != "..") {
+    --entries_before_failing;
+  }
+  return entry;
+}
+
+TEST(DirectoryEntriesTest, AReadThatFailsPartWayIsAnError) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/entries-failing-", ::getpid());
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(MakeDirectories(absl::StrCat(dir, "/", name), 0700).ok());
+  int asked = 0;
+  entries_before_failing = 1;
+  const absl::StatusOr<bool> got = directory_entries_internal::ListUntil(
+      dir, LastLink::kRefused, [&asked](const DirectoryEntry&) { return ++asked < 0; }, FailingRead);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal) << got.status();
+  EXPECT_EQ(asked, 1);
+  entries_before_failing = 5;
+  asked = 0;
+  EXPECT_EQ(directory_entries_internal::ListUntil(
+                dir, LastLink::kRefused, [&asked](const DirectoryEntry&) { return ++asked < 0; }, FailingRead)
+                .status()
+                .code(),
+            absl::StatusCode::kOk)
+      << "the end before the failure";
   EXPECT_EQ(asked, 3);
   EXPECT_TRUE(RemoveTree(dir).ok());
 }
