@@ -2,8 +2,8 @@
 // `init_pid`, held stopped since its restore (criu_config_hold.h). CRIU stops every
 // restored task, so every process of the container is continued: those in init's pid
 // namespace when that is not this program's (containerd gives each container its own),
-// otherwise init alone. Nothing runs in the container until then, so the set of its
-// processes cannot change while they are listed.
+// otherwise init alone. They are all listed before any is continued: until then nothing
+// in the container runs, so the set cannot change while it is listed.
 #ifndef TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
 #define TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
 
@@ -14,6 +14,7 @@
 #include <climits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
@@ -37,23 +38,28 @@ inline std::optional<std::string> PidNamespaceOf(const std::string& proc, absl::
 
 }  // namespace continue_internal
 
-// How many processes were continued; an error when init could not be.
+// How many processes were continued; an error, with none continued, when init cannot be
+// or the container's processes cannot all be listed.
 inline absl::StatusOr<int> ContinueContainerProcesses(int init_pid, const std::string& proc = "/proc") {
   using continue_internal::PidNamespaceOf;
-  if (::kill(init_pid, SIGCONT) != 0) return ErrnoStatus(errno, absl::StrCat("SIGCONT to pid ", init_pid));
   const std::optional<std::string> init_ns = PidNamespaceOf(proc, absl::StrCat(init_pid));
   const std::optional<std::string> own_ns = PidNamespaceOf(proc, "self");
-  if (!init_ns || !own_ns || *init_ns == *own_ns) return 1;
+  // Listed before any is continued, while none of them can fork or exit.
+  std::vector<int> others;
+  if (init_ns && own_ns && *init_ns != *own_ns) {
+    const absl::Status listed = ForEachDirectoryEntry(proc, [&](const DirectoryEntry& entry) {
+      int pid = 0;
+      if (!absl::SimpleAtoi(entry.name(), &pid) || pid <= 0 || pid == init_pid) return;
+      if (PidNamespaceOf(proc, entry.name()) == init_ns) others.push_back(pid);
+    });
+    // Some of the container would stay stopped: start says so rather than run part of it.
+    if (!listed.ok()) return listed;
+  }
+  if (::kill(init_pid, SIGCONT) != 0) return ErrnoStatus(errno, absl::StrCat("SIGCONT to pid ", init_pid));
   int continued = 1;
-  const absl::Status listed = ForEachDirectoryEntry(proc, [&](const DirectoryEntry& entry) {
-    int pid = 0;
-    if (!absl::SimpleAtoi(entry.name(), &pid) || pid <= 0 || pid == init_pid) return;
-    if (PidNamespaceOf(proc, entry.name()) != init_ns) return;
+  for (const int pid : others) {
     if (::kill(pid, SIGCONT) == 0) ++continued;
-  });
-  // A listing that fails part way may have left some of the container stopped: an
-  // error, so that start says so, not a count that looks whole.
-  if (!listed.ok()) return listed;
+  }
   return continued;
 }
 
