@@ -66,15 +66,24 @@ inline absl::StatusOr<std::string> BundleFromRuncState(absl::string_view state_j
   return absl::NotFoundError("runc state.json has no bundle= label");
 }
 
+namespace runc_state_internal {
+
+// `runc state ID`'s output: a JSON object.
+inline absl::StatusOr<nlohmann::json> ParseStateOutput(absl::string_view json) {
+  absl::StatusOr<nlohmann::json> parsed = ParseStrictJson<nlohmann::json>(json, "runc state output");
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->is_object()) return absl::InvalidArgumentError("runc state output is not an object");
+  return parsed;
+}
+
+}  // namespace runc_state_internal
+
 // "created", "running", "pausing", "paused" or "stopped": the statuses runc 1.1 prints.
 inline absl::StatusOr<std::string> StatusFromRuncStateOutput(absl::string_view json) {
-  const absl::StatusOr<nlohmann::json> parsed =
-      ParseStrictJson<nlohmann::json>(json, "runc state output");
-  if (!parsed.ok()) return parsed.status();
-  const nlohmann::json& state = *parsed;
-  if (!state.is_object()) return absl::InvalidArgumentError("runc state output is not an object");
-  const auto status = state.find("status");
-  if (status == state.end() || !status->is_string()) {
+  const absl::StatusOr<nlohmann::json> state = runc_state_internal::ParseStateOutput(json);
+  if (!state.ok()) return state.status();
+  const auto status = state->find("status");
+  if (status == state->end() || !status->is_string()) {
     return absl::InvalidArgumentError("runc state output has no status string");
   }
   const std::string& value = status->get_ref<const std::string&>();
@@ -86,12 +95,10 @@ inline absl::StatusOr<std::string> StatusFromRuncStateOutput(absl::string_view j
 
 // The pid of the container's init process, from `runc state ID`: a positive integer.
 inline absl::StatusOr<int> InitPidFromRuncStateOutput(absl::string_view json) {
-  const absl::StatusOr<nlohmann::json> parsed = ParseStrictJson<nlohmann::json>(json, "runc state output");
-  if (!parsed.ok()) return parsed.status();
-  const nlohmann::json& state = *parsed;
-  if (!state.is_object()) return absl::InvalidArgumentError("runc state output is not an object");
-  const auto pid = state.find("pid");
-  if (pid == state.end() || !pid->is_number_integer()) {
+  const absl::StatusOr<nlohmann::json> state = runc_state_internal::ParseStateOutput(json);
+  if (!state.ok()) return state.status();
+  const auto pid = state->find("pid");
+  if (pid == state->end() || !pid->is_number_integer()) {
     return absl::InvalidArgumentError("runc state output has no integer pid");
   }
   const int64_t value = pid->get<int64_t>();
