@@ -13,7 +13,8 @@
 #             for the next round (e2e/workloads/exit_when_restored.c)
 #   with --before DIR (DIR holds tardis-runc and tardis-runc-handler of another build,
 #   e.g. an older commit's `bazel build -c opt //cmd:tardis-runc //cmd:tardis-runc-handler`):
-#   plain-before, opted-in-before  the same lives through that build, in the same rounds
+#   plain-before, opted-in-before, restore-before  the same lives through that build, in
+#   the same rounds (restore-before restores the same image)
 #   --variants a,b,...: only those (runc, the baseline, always runs): more rounds of the
 #   ones in question in the same time
 # Printed: median and p90 per variant, the ratio of medians to runc (restore: to
@@ -81,26 +82,27 @@ life() {
     plain-before) runc=$BEFORE_RUNC ;;
     opted-in-before) runc=$BEFORE_RUNC env=(--env TARDIS_ENABLE=1) ;;
     restore) env=("${RESTORE_JOB[@]}") command=(/bin/exit_when_restored) want=3 ;;
+    restore-before) runc=$BEFORE_RUNC env=("${RESTORE_JOB[@]}") command=(/bin/exit_when_restored) want=3 ;;
   esac
   ctr_ a run --rm --runc-binary "$runc" --runc-root "$E2E_TMP/a/runc" "${env[@]}" "$E2E_IMAGE" "$2" "${command[@]}" \
     </dev/null >/dev/null || status=$?
-  ((status == want)) || fail "$2 exited $status, not $want$([[ $1 != restore ]] || echo ' (3: restored; 4: created fresh)')"
+  ((status == want)) || fail "$2 exited $status, not $want$([[ $1 != restore* ]] || echo ' (3: restored; 4: created fresh)')"
 }
 
 variants=(runc plain opted-in runc-0.2s restore)
-[[ -z $before ]] || variants+=(plain-before opted-in-before)
+[[ -z $before ]] || variants+=(plain-before opted-in-before restore-before)
 if [[ -n $only ]]; then
   chosen=(runc)
   for variant in ${only//,/ }; do
     [[ " ${variants[*]} " == *" $variant "* ]] || fail "--variants: no variant $variant (${variants[*]})"
     [[ $variant == runc ]] || chosen+=("$variant")
   done
-  [[ " ${chosen[*]} " != *" restore "* || " ${chosen[*]} " == *" runc-0.2s "* ]] || chosen+=(runc-0.2s)
+  [[ " ${chosen[*]} " != *" restore"* || " ${chosen[*]} " == *" runc-0.2s "* ]] || chosen+=(runc-0.2s)
   variants=("${chosen[@]}")
 fi
 chose() { [[ " ${variants[*]} " == *" $1 "* ]]; }
 
-if chose restore; then
+if chose restore || chose restore-before; then
   # The restore variant's image: the job checkpointed once, then restored every round.
   ctr_ a run -d --runc-binary "$TARDIS_RUNC" --runc-root "$E2E_TMP/a/runc" "${RESTORE_JOB[@]}" "$E2E_IMAGE" seed \
     /bin/exit_when_restored >/dev/null
@@ -186,7 +188,7 @@ paired() {
   printf '%-16s %10s %10s %8s   %s\n' variant "median ms" "p90 ms" ratio "paired ratio [quartiles]"
   for variant in "${variants[@]}"; do
     baseline=runc
-    [[ $variant != restore ]] || baseline=runc-0.2s
+    [[ $variant != restore* ]] || baseline=runc-0.2s
     read -r base _ <<<"$(stats "${samples[$baseline]}")"
     read -r median p90 <<<"$(stats "${samples[$variant]}")"
     printf '%-16s %10s %10s %8s   %s\n' "$variant" "$median" "$p90" "$(ratio "$median" "$base")" \
