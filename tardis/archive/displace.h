@@ -14,7 +14,6 @@
 #ifndef TARDIS_ARCHIVE_DISPLACE_H_
 #define TARDIS_ARCHIVE_DISPLACE_H_
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,11 +37,9 @@ namespace displace_internal {
 
 inline absl::StatusOr<std::vector<std::string>> EntriesOf(const std::string& dir) {
   std::vector<std::string> names;
-  const absl::StatusOr<bool> listed = AnyDirectoryEntry(dir, [&](const DirectoryEntry& entry) {
-    names.emplace_back(entry.name());
-    return false;  // none ends the listing: every name is collected
-  });
-  if (!listed.ok()) return listed.status();
+  const absl::Status listed =
+      ForEachDirectoryEntry(dir, [&](const DirectoryEntry& entry) { names.emplace_back(entry.name()); });
+  if (!listed.ok()) return listed;
   return names;
 }
 
