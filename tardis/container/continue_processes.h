@@ -8,10 +8,8 @@
 #define TARDIS_CONTAINER_CONTINUE_PROCESSES_H_
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,17 +21,14 @@
 
 #include "tardis/sys/directory_entries.h"
 #include "tardis/sys/errno_status.h"
+#include "tardis/sys/files.h"
 
 namespace tardis::container {
 
 namespace continue_internal {
 
 inline std::optional<std::string> PidNamespaceOf(const std::string& proc, absl::string_view pid) {
-  char target[PATH_MAX];
-  const std::string link = absl::StrCat(proc, "/", pid, "/ns/pid");
-  const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-  if (n < 0) return std::nullopt;
-  return std::string(target, static_cast<size_t>(n));
+  return SymlinkTarget(absl::StrCat(proc, "/", pid, "/ns/pid"));
 }
 
 }  // namespace continue_internal
